@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import got, { type Got, RequestError, type Response } from 'got';
+import { AuphonicError, errorForStatus } from './errors.ts';
+import type { Envelope, Production } from './types.ts';
+
+export interface AuphonicClientOptions {
+  /** Base of the API and OAuth URLs, e.g. https://auphonic.com */
+  baseUrl: URL;
+  /** API key or OAuth access token; sent only to baseUrl's origin. */
+  token: string;
+  userAgent?: string;
+  /** Milliseconds; no whole-request limit, so a slow healthy download is never cut. */
+  timeouts?: { connect?: number; response?: number; socket?: number };
+}
+
+export interface DownloadResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Where the body really came from (after redirects). */
+  url: URL;
+  body: Readable;
+}
+
+export const DEFAULT_USER_AGENT = 'auphonic-bridge/0.1 (+https://github.com/auphonic-bridge)';
+
+export class AuphonicClient {
+  readonly baseUrl: URL;
+  readonly #http: Got;
+  readonly #token: string;
+
+  constructor(opts: AuphonicClientOptions) {
+    this.baseUrl = opts.baseUrl;
+    this.#token = opts.token;
+    this.#http = got.extend({
+      headers: { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT },
+      // One retry layer only: the job queue's, with backoff and jitter.
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      timeout: {
+        connect: opts.timeouts?.connect ?? 10_000,
+        response: opts.timeouts?.response ?? 30_000,
+        socket: opts.timeouts?.socket ?? 60_000,
+      },
+    });
+  }
+
+  /** GET /api/production/{uuid}.json, checked in both the HTTP status and the envelope. */
+  async getProduction(uuid: string, opts: { signal?: AbortSignal } = {}): Promise<Production> {
+    const what = `production ${uuid}`;
+    const url = new URL(`/api/production/${encodeURIComponent(uuid)}.json`, this.baseUrl);
+    let res: Response<string>;
+    try {
+      res = await this.#http.get(url, {
+        headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json' },
+        signal: opts.signal,
+      });
+    } catch (err) {
+      throw networkError(what, err);
+    }
+    const retryAfter = headerValue(res.headers['retry-after']);
+    const httpError = errorForStatus(res.statusCode, what, retryAfter);
+    let envelope: Envelope<Production> | undefined;
+    try {
+      envelope = JSON.parse(res.body as string) as Envelope<Production>;
+    } catch {
+      // A proxy's HTML page or a cut answer: another attempt may fare better.
+      throw httpError ?? new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer is not JSON`, { retryable: true });
+    }
+    if (httpError) throw withApiMessage(httpError, envelope);
+    // Some errors arrive with HTTP 200 and the error only in the envelope.
+    const envelopeError = typeof envelope?.status_code === 'number' ? errorForStatus(envelope.status_code, what) : undefined;
+    if (envelopeError) throw withApiMessage(envelopeError, envelope);
+    const data = envelope?.data;
+    if (!data || typeof data !== 'object' || data.uuid !== uuid || typeof data.status !== 'number' || !Array.isArray(data.output_files)) {
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer does not describe the production`, {
+        retryable: false,
+      });
+    }
+    return data;
+  }
+
+  /**
+   * Resolves a download_url as given (absolute, or relative to baseUrl) and
+   * refuses any that is not on Auphonic's own origin: the token goes there.
+   */
+  resolveDownloadUrl(downloadUrl: string): URL {
+    let url: URL;
+    try {
+      url = new URL(downloadUrl, this.baseUrl);
+    } catch {
+      throw new AuphonicError('ERR_DOWNLOAD_FOREIGN_HOST', 'download_url is not a valid URL', { retryable: false });
+    }
+    if (url.origin !== this.baseUrl.origin) {
+      throw new AuphonicError('ERR_DOWNLOAD_FOREIGN_HOST', `download_url is not on ${this.baseUrl.origin} (got ${url.origin})`, {
+        retryable: false,
+      });
+    }
+    return url;
+  }
+
+  /**
+   * Starts a download and resolves once the final response's headers are in.
+   * Redirects are followed; got drops the Authorization header when a redirect
+   * leaves Auphonic's origin, which object storage requires.
+   */
+  async openDownload(url: URL, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<DownloadResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    if (opts.offset) headers.range = `bytes=${opts.offset}-`;
+    const stream = this.#http.stream(url, { headers, decompress: false, signal: opts.signal });
+    try {
+      const [response] = (await once(stream, 'response')) as [{ statusCode: number; headers: DownloadResponse['headers']; url: string }];
+      return { statusCode: response.statusCode, headers: response.headers, url: new URL(response.url), body: stream };
+    } catch (err) {
+      stream.destroy();
+      throw networkError(`download ${url.pathname}`, err);
+    }
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function withApiMessage(err: AuphonicError, envelope: Envelope<unknown> | undefined): AuphonicError {
+  const detail = typeof envelope?.error_message === 'string' && envelope.error_message ? `: ${envelope.error_message.slice(0, 200)}` : '';
+  if (!detail) return err;
+  return new AuphonicError(err.code as ConstructorParameters<typeof AuphonicError>[0], `${err.message}${detail}`, {
+    retryable: err.retryable,
+    statusCode: err.statusCode,
+    retryAfterMs: err.retryAfterMs,
+  });
+}
+
+/** Timeouts, resets, refused connections: all worth another attempt, except an abort. */
+export function networkError(what: string, err: unknown): Error {
+  if (err instanceof AuphonicError) return err;
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  const code = err instanceof RequestError ? err.code : (err as NodeJS.ErrnoException)?.code;
+  // Only the code: got's own messages can carry the full URL.
+  return new AuphonicError('ERR_AUPHONIC_NETWORK', `${what}: ${code ?? 'network error'}`, { retryable: true, cause: undefined });
+}

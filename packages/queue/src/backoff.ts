@@ -1,0 +1,23 @@
+export interface BackoffSettings {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffSettings = { baseMs: 5_000, maxMs: 15 * 60_000 };
+
+/**
+ * Exponential backoff with full jitter (AWS's "full jitter"): spreads retries
+ * of many jobs that failed together. A server's Retry-After wins when longer.
+ */
+export function backoffDelay(
+  attemptsMade: number,
+  err: unknown,
+  settings: BackoffSettings = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(settings.maxMs, settings.baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2));
+  const retryAfter = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (typeof retryAfter === 'number' && retryAfter > 0) return Math.max(jittered, Math.min(retryAfter, settings.maxMs));
+  return jittered;
+}

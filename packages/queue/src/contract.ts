@@ -1,0 +1,41 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Queue names. One queue per kind of work. */
+export const QUEUES = {
+  productions: 'productions',
+} as const;
+
+/** Whose credentials fetch the production; ids only, never secrets (job data is clear text in Redis). */
+export type Owner = { kind: 'account' };
+
+/** Job data of the `productions` queue: a webhook said this production finished. */
+export interface ProductionJobData {
+  uuid: string;
+  owner: Owner;
+  /** What the webhook claimed; the worker trusts only what the API says. */
+  reportedStatus: number | null;
+  receivedAt: string;
+}
+
+export interface ProductionJobResult {
+  uuid: string;
+  outcome: 'stored' | 'unchanged' | 'error-recorded';
+  files: number;
+  bytes: number;
+}
+
+/** Attempts and retention for production jobs; backoff delays come from `backoffDelay`. */
+export const PRODUCTION_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'jittered' },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+};
+
+/**
+ * The deduplication id of a production: while its job waits, another delivery of
+ * the same webhook adds nothing; while it runs, one more run is kept for after.
+ */
+export function productionDedupId(owner: Owner, uuid: string): string {
+  return `${owner.kind}-${uuid}`;
+}

@@ -1,0 +1,11 @@
+export { type BackoffSettings, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+export {
+  type Owner,
+  PRODUCTION_JOB_OPTIONS,
+  type ProductionJobData,
+  type ProductionJobResult,
+  productionDedupId,
+  QUEUES,
+} from './contract.ts';
+export { createProducerConnection, createWorkerConnection } from './redis.ts';
+export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';

@@ -1,0 +1,105 @@
+import { ConfigError } from './errors.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads settings from the environment and collects every problem, so that one
+ * start-up failure lists all the settings to fix, each by name.
+ */
+export class EnvReader {
+  readonly #env: Env;
+  readonly #problems: string[] = [];
+
+  constructor(env: Env = process.env) {
+    this.#env = env;
+  }
+
+  #raw(name: string): string | undefined {
+    const value = this.#env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  #fail<T>(name: string, why: string, fallback: T): T {
+    this.#problems.push(`${name}: ${why}`);
+    return fallback;
+  }
+
+  string(name: string, opts: { default?: string; minLength?: number } = {}): string {
+    const value = this.#raw(name) ?? opts.default;
+    if (value === undefined) return this.#fail(name, 'is required', '');
+    if (opts.minLength !== undefined && value.length < opts.minLength) {
+      return this.#fail(name, `must be at least ${opts.minLength} characters`, '');
+    }
+    return value;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.#raw(name);
+  }
+
+  /** A secret: checked for length, and never echoed in a problem message. */
+  secret(name: string, opts: { minLength: number; optional?: boolean }): string {
+    const value = this.#raw(name);
+    if (value === undefined) {
+      return opts.optional ? '' : this.#fail(name, 'is required', '');
+    }
+    if (value.length < opts.minLength) {
+      return this.#fail(name, `must be at least ${opts.minLength} characters`, '');
+    }
+    if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+      return this.#fail(name, 'may only contain letters, digits and . _ ~ -', '');
+    }
+    return value;
+  }
+
+  int(name: string, opts: { default: number; min?: number; max?: number }): number {
+    const raw = this.#raw(name);
+    if (raw === undefined) return opts.default;
+    if (!/^-?\d+$/.test(raw)) return this.#fail(name, `must be an integer, got "${raw}"`, opts.default);
+    const value = Number(raw);
+    if (opts.min !== undefined && value < opts.min) return this.#fail(name, `must be >= ${opts.min}`, opts.default);
+    if (opts.max !== undefined && value > opts.max) return this.#fail(name, `must be <= ${opts.max}`, opts.default);
+    return value;
+  }
+
+  bool(name: string, opts: { default: boolean }): boolean {
+    const raw = this.#raw(name)?.toLowerCase();
+    if (raw === undefined) return opts.default;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    return this.#fail(name, `must be true or false, got "${raw}"`, opts.default);
+  }
+
+  oneOf<T extends string>(name: string, choices: readonly T[], opts: { default: T }): T {
+    const raw = this.#raw(name) ?? opts.default;
+    if ((choices as readonly string[]).includes(raw)) return raw as T;
+    return this.#fail(name, `must be one of ${choices.join(', ')}, got "${raw}"`, opts.default);
+  }
+
+  url(name: string, opts: { default?: string; protocols: readonly string[] }): URL {
+    const raw = this.#raw(name) ?? opts.default;
+    const fallback = new URL('http://invalid.invalid/');
+    if (raw === undefined) return this.#fail(name, 'is required', fallback);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      // The value may hold credentials (a Redis URL with a password): do not echo it.
+      return this.#fail(name, 'is not a valid URL', fallback);
+    }
+    if (!opts.protocols.includes(url.protocol)) {
+      return this.#fail(name, `must use ${opts.protocols.join(' or ')}, got ${url.protocol}`, fallback);
+    }
+    return url;
+  }
+
+  /** Adds a problem found by a check across settings. */
+  problem(name: string, why: string): void {
+    this.#problems.push(`${name}: ${why}`);
+  }
+
+  /** Throws one ConfigError naming every bad setting, if there is any. */
+  done(): void {
+    if (this.#problems.length > 0) throw new ConfigError(this.#problems);
+  }
+}

@@ -1,0 +1,51 @@
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+// Paths that may carry credentials, removed wherever they appear in a log line.
+const redact = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'password',
+  '*.password',
+];
+
+export function createLogger(opts: {
+  service: string;
+  level: string;
+  destination?: pino.DestinationStream;
+  serializers?: pino.LoggerOptions['serializers'];
+}): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: opts.service },
+      redact: { paths: redact, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: pino.stdSerializers.err, ...opts.serializers },
+    },
+    opts.destination ?? pino.destination({ sync: false }),
+  );
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Origin and path only: query strings of presigned links carry signatures. */
+export function safeUrl(url: string | URL): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '[unparseable url]';
+  }
+}

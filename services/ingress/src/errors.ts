@@ -1,0 +1,16 @@
+import { BridgeError } from '@auphonic-bridge/runtime';
+
+/** An error that answers a request: its status and a reason safe to show. */
+export class HttpError extends BridgeError {
+  readonly statusCode: number;
+
+  constructor(statusCode: number, code: string, message: string) {
+    super(code, message);
+    this.statusCode = statusCode;
+  }
+}
+
+export const badWebhook = (reason: string) => new HttpError(400, 'ERR_BAD_WEBHOOK', reason);
+export const unknownWebhook = () => new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
+export const bodyTooLarge = () => new HttpError(413, 'ERR_BODY_TOO_LARGE', 'request body too large');
+export const queueUnavailable = () => new HttpError(503, 'ERR_QUEUE_UNAVAILABLE', 'cannot queue the webhook right now; try again');

@@ -1,0 +1,63 @@
+import { createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
+import { createLogger } from '@auphonic-bridge/runtime';
+import { LogCapture, startRedis, type TestRedis } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
+import { readConfig } from '../src/config.ts';
+import { IngressService } from '../src/service.ts';
+
+export const SECRET = 'test-secret-0123456789abcdef';
+export const OLD_SECRET = 'old-secret-0123456789abcdef';
+
+export interface IngressFixture {
+  redis: TestRedis;
+  ingress: IngressService;
+  logs: LogCapture;
+  queue: ProductionQueue;
+  url: (path: string) => string;
+  webhookUrl: (secret?: string) => string;
+  close(): Promise<void>;
+}
+
+/** A real ingress on loopback against a real redis-server of its own. */
+export async function startIngress(env: Record<string, string> = {}): Promise<IngressFixture> {
+  const redis = await startRedis();
+  const logs = new LogCapture();
+  const config = readConfig({
+    REDIS_URL: redis.url.toString(),
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ENQUEUE_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  const ingress = IngressService.create(config, createLogger({ service: 'ingress', level: 'debug', destination: logs }));
+  await ingress.start();
+  const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
+  const queue = createProductionQueue(connection);
+  return {
+    redis,
+    ingress,
+    logs,
+    queue,
+    url: (path) => `${ingress.url}${path}`,
+    webhookUrl: (secret = SECRET) => `${ingress.url}/webhooks/auphonic/${secret}`,
+    async close() {
+      await ingress.destroy();
+      await queue.close();
+      connection.disconnect();
+      await redis.close();
+    },
+  };
+}
+
+export function form(fields: Record<string, string>): RequestInit {
+  return { method: 'POST', body: new URLSearchParams(fields) };
+}
+
+export function multipart(fields: Record<string, string>): RequestInit {
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.append(k, v);
+  return { method: 'POST', body };
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { form, type IngressFixture, multipart, OLD_SECRET, SECRET, startIngress } from './helpers.ts';
+
+const UUID = 'ShfFXnXeAiHoB8U4uFJQS3';
+const DONE = { uuid: UUID, status: '3', status_string: 'Done' };
+
+describe('production webhook', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress();
+  });
+  after(() => f.close());
+  beforeEach(async () => {
+    await f.queue.obliterate({ force: true });
+  });
+
+  const jobs = () => f.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+
+  it('accepts a form-encoded webhook and queues a job with ids only', async () => {
+    const res = await fetch(f.webhookUrl(), form(DONE));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'queued', uuid: UUID });
+    const [job, ...rest] = await jobs();
+    assert.equal(rest.length, 0);
+    assert.equal(job?.data.uuid, UUID);
+    assert.deepEqual(job?.data.owner, { kind: 'account' });
+    assert.equal(job?.data.reportedStatus, 3);
+    assert.ok(!JSON.stringify(job?.data).includes(SECRET));
+  });
+
+  it('accepts the multipart retry Auphonic sends after a failed form post', async () => {
+    const res = await fetch(f.webhookUrl(), multipart({ uuid: UUID, status: '2', status_string: 'Error' }));
+    assert.equal(res.status, 200);
+    const [job] = await jobs();
+    assert.equal(job?.data.reportedStatus, 2);
+  });
+
+  it("accepts curl's multipart with Expect: 100-continue", async () => {
+    const { stdout } = await promisify(execFile)('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Expect: 100-continue',
+      '-F',
+      `uuid=${UUID}`,
+      '-F',
+      'status=3',
+      '-F',
+      'status_string=Done',
+      f.webhookUrl(),
+    ]);
+    assert.equal(stdout, '200');
+    assert.equal((await jobs()).length, 1);
+  });
+
+  it('queues one job when the same webhook arrives again (form then multipart, retries)', async () => {
+    for (const init of [form(DONE), multipart(DONE), form(DONE)]) {
+      assert.equal((await fetch(f.webhookUrl(), init)).status, 200);
+    }
+    assert.equal((await jobs()).length, 1);
+  });
+
+  it('accepts the previous secret during rotation', async () => {
+    assert.equal((await fetch(f.webhookUrl(OLD_SECRET), form(DONE))).status, 200);
+  });
+
+  it('answers 404 to a wrong secret, queues nothing and never logs the secret', async () => {
+    const wrong = 'wrong-secret-that-should-not-be-logged';
+    const res = await fetch(f.webhookUrl(wrong), form(DONE));
+    assert.equal(res.status, 404);
+    assert.equal((await jobs()).length, 0);
+    assert.ok(f.logs.text.includes('unknown secret'));
+    for (const s of [wrong, SECRET, OLD_SECRET]) assert.ok(!f.logs.text.includes(s), 'a secret reached the log');
+  });
+
+  const refusals: Array<[string, RequestInit | (() => RequestInit), number, RegExp]> = [
+    ['a missing uuid', form({ status: '3' }), 400, /uuid/],
+    ['a uuid that is a path', form({ uuid: '../../../../etc/passwd', status: '3' }), 400, /uuid/],
+    ['a short uuid', form({ uuid: 'abc', status: '3' }), 400, /uuid/],
+    ['a missing status', form({ uuid: UUID }), 400, /status/],
+    ['a non-numeric status', form({ uuid: UUID, status: 'done' }), 400, /status/],
+    [
+      'a field given twice',
+      { method: 'POST', body: `uuid=${UUID}&uuid=${UUID}&status=3`, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      400,
+      /more than once/,
+    ],
+    ['JSON', { method: 'POST', body: JSON.stringify(DONE), headers: { 'content-type': 'application/json' } }, 415, /.+/],
+    ['plain text', { method: 'POST', body: 'uuid', headers: { 'content-type': 'text/plain' } }, 415, /.+/],
+    ['a body over the limit', form({ ...DONE, padding: 'x'.repeat(20_000) }), 413, /.+/],
+    ['a multipart field over the limit', multipart({ ...DONE, status_string: 'x'.repeat(5_000) }), 413, /.+/],
+    [
+      'a multipart file part',
+      () => {
+        const body = new FormData();
+        body.append('uuid', UUID);
+        body.append('status', '3');
+        body.append('file', new Blob(['x']), 'x.mp3');
+        return { method: 'POST', body };
+      },
+      400,
+      /file/,
+    ],
+    [
+      'malformed multipart',
+      { method: 'POST', body: '--nope\r\ngarbage', headers: { 'content-type': 'multipart/form-data; boundary=other' } },
+      400,
+      /.+/,
+    ],
+    ['no body', { method: 'POST' }, 400, /uuid/],
+  ];
+  for (const [what, init, status, reason] of refusals) {
+    it(`refuses ${what} with ${status} and a reason, queueing nothing`, async () => {
+      const res = await fetch(f.webhookUrl(), typeof init === 'function' ? init() : init);
+      assert.equal(res.status, status);
+      const body = (await res.json()) as { message?: string };
+      assert.match(body.message ?? '', reason);
+      assert.equal((await jobs()).length, 0);
+    });
+  }
+
+  it('answers 404 on other paths and methods', async () => {
+    assert.equal((await fetch(f.url('/webhooks/auphonic'), form(DONE))).status, 404);
+    assert.equal((await fetch(f.webhookUrl())).status, 404);
+  });
+});
+
+describe('when Redis is unavailable', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress();
+  });
+  after(() => f.close());
+
+  it('answers 503 so that Auphonic tries again, and recovers when Redis is back', async () => {
+    assert.equal((await fetch(f.url('/healthz'))).status, 200);
+    await f.redis.stop();
+    const res = await fetch(f.webhookUrl(), form(DONE));
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { message: string }).message, /try again/);
+    assert.equal((await fetch(f.url('/healthz'))).status, 503);
+
+    await f.redis.restart();
+    const { waitFor } = await import('@auphonic-bridge/testing');
+    await waitFor(async () => (await fetch(f.url('/healthz'))).status === 200, 'healthz after redis restart');
+    assert.equal((await fetch(f.webhookUrl(), form(DONE))).status, 200);
+    assert.equal((await f.queue.getJobs(['waiting'])).length, 1);
+  });
+});

@@ -1,0 +1,42 @@
+import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
+
+export interface WorkerConfig {
+  redisUrl: URL;
+  auphonicBaseUrl: URL;
+  auphonicApiKey: string;
+  storageDir: string;
+  logLevel: string;
+  concurrency: number;
+  /** How long a SIGTERM waits for jobs to finish before releasing them to another worker. */
+  shutdownTimeoutMs: number;
+  /** Compare Auphonic's `checksum` (32 hex digits, taken as MD5) with the bytes received. */
+  verifyChecksums: boolean;
+  /** How often one download may continue after its connection broke, within one attempt. */
+  downloadResumes: number;
+  backoff: { baseMs: number; maxMs: number };
+}
+
+/** Reads and validates every setting once; throws ConfigError naming each bad one. */
+export function readConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const r = new EnvReader(env);
+  const config: WorkerConfig = {
+    redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
+    auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
+    auphonicApiKey: r.string('AUPHONIC_API_KEY', { minLength: 8 }),
+    storageDir: r.string('STORAGE_DIR'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    concurrency: r.int('WORKER_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 0, max: 3_600_000 }),
+    verifyChecksums: r.bool('VERIFY_CHECKSUMS', { default: true }),
+    downloadResumes: r.int('DOWNLOAD_RESUMES', { default: 5, min: 0, max: 100 }),
+    backoff: {
+      baseMs: r.int('RETRY_BASE_DELAY_MS', { default: 5_000, min: 1, max: 3_600_000 }),
+      maxMs: r.int('RETRY_MAX_DELAY_MS', { default: 15 * 60_000, min: 1, max: 24 * 3_600_000 }),
+    },
+  };
+  if (config.auphonicBaseUrl.pathname !== '/' || config.auphonicBaseUrl.search) {
+    r.problem('AUPHONIC_BASE_URL', 'must be an origin only, like https://auphonic.com');
+  }
+  r.done();
+  return config;
+}
