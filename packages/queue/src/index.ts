@@ -7,5 +7,5 @@ export {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
-export { createProducerConnection, createWorkerConnection } from './redis.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
+export { createProducerConnection, createWorkerConnection } from './redis.ts';

@@ -1,6 +1,13 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Owner, PRODUCTION_JOB_OPTIONS, type ProductionJobData, type ProductionJobResult, productionDedupId, QUEUES } from './contract.ts';
+import {
+  type Owner,
+  PRODUCTION_JOB_OPTIONS,
+  type ProductionJobData,
+  type ProductionJobResult,
+  productionDedupId,
+  QUEUES,
+} from './contract.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 

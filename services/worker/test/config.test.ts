@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@auphonic-bridge/runtime';
+import { spawnService } from '@auphonic-bridge/testing';
+import { readConfig } from '../src/config.ts';
+
+const good = { AUPHONIC_API_KEY: 'key-0123456789', STORAGE_DIR: '/tmp/x' };
+
+describe('worker config', () => {
+  it('reads defaults', () => {
+    const c = readConfig(good);
+    assert.equal(c.auphonicBaseUrl.origin, 'https://auphonic.com');
+    assert.equal(c.redisUrl.toString(), 'redis://127.0.0.1:6379');
+    assert.equal(c.concurrency, 2);
+    assert.equal(c.verifyChecksums, true);
+  });
+
+  it('names every missing or malformed setting at once', () => {
+    try {
+      readConfig({ AUPHONIC_BASE_URL: 'ftp://x', REDIS_URL: 'not a url', WORKER_CONCURRENCY: 'many', LOG_LEVEL: 'loud' });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      for (const name of ['AUPHONIC_API_KEY', 'STORAGE_DIR', 'AUPHONIC_BASE_URL', 'REDIS_URL', 'WORKER_CONCURRENCY', 'LOG_LEVEL']) {
+        assert.match(err.message, new RegExp(`${name}:`));
+      }
+    }
+  });
+
+  it('never echoes a Redis URL, which may hold a password', () => {
+    assert.throws(
+      () => readConfig({ ...good, REDIS_URL: 'redis://:hunter2@' }),
+      (err: Error) => !err.message.includes('hunter2'),
+    );
+  });
+
+  it('stops the process at start with the setting named, before touching anything', async () => {
+    const worker = spawnService('worker', { STORAGE_DIR: '/tmp/x', AUPHONIC_API_KEY: 'short' });
+    assert.equal(await worker.exited, 78);
+    assert.match(worker.output(), /AUPHONIC_API_KEY: must be at least 8 characters/);
+    assert.ok(!worker.output().includes('short'), 'the bad value itself is not echoed');
+  });
+});
