@@ -12,7 +12,17 @@ export interface AuphonicClientOptions {
   userAgent?: string;
   /** Milliseconds; no whole-request limit, so a slow healthy download is never cut. */
   timeouts?: { connect?: number; response?: number; socket?: number };
+  onResponse?: ResponseObserver;
 }
+
+export interface AuphonicUser {
+  userId: string;
+  username: string;
+  email: string | null;
+}
+
+/** Called after every API answer: for metrics of latency and status codes. */
+export type ResponseObserver = (r: { operation: string; statusCode: number; ms: number }) => void;
 
 export interface DownloadResponse {
   statusCode: number;
@@ -28,10 +38,12 @@ export class AuphonicClient {
   readonly baseUrl: URL;
   readonly #http: Got;
   readonly #token: string;
+  readonly #onResponse: ResponseObserver | undefined;
 
   constructor(opts: AuphonicClientOptions) {
     this.baseUrl = opts.baseUrl;
     this.#token = opts.token;
+    this.#onResponse = opts.onResponse;
     this.#http = got.extend({
       headers: { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT },
       // One retry layer only: the job queue's, with backoff and jitter.
@@ -45,24 +57,60 @@ export class AuphonicClient {
     });
   }
 
-  /** GET /api/production/{uuid}.json, checked in both the HTTP status and the envelope. */
+  /** GET /api/production/{uuid}.json */
   async getProduction(uuid: string, opts: { signal?: AbortSignal } = {}): Promise<Production> {
     const what = `production ${uuid}`;
-    const url = new URL(`/api/production/${encodeURIComponent(uuid)}.json`, this.baseUrl);
+    const data = await this.#call<Production>('GET', `/api/production/${encodeURIComponent(uuid)}.json`, what, opts);
+    if (!data || typeof data !== 'object' || data.uuid !== uuid || typeof data.status !== 'number' || !Array.isArray(data.output_files)) {
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer does not describe the production`, { retryable: false });
+    }
+    return data;
+  }
+
+  /** GET /api/user.json: whose token this is. */
+  async getUser(): Promise<AuphonicUser> {
+    const data = await this.#call<Record<string, unknown>>('GET', '/api/user.json', 'user');
+    const userId = data?.user_id;
+    if (!data || (typeof userId !== 'string' && typeof userId !== 'number') || typeof data.username !== 'string') {
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'user: answer does not describe a user', { retryable: false });
+    }
+    return { userId: String(userId), username: data.username, email: typeof data.email === 'string' ? data.email : null };
+  }
+
+  /**
+   * POST /api/service/connect.json: registers (or, for the same user and
+   * display_name, updates) this bridge as the user's External Service.
+   */
+  async connectService(service: { display_name: string; webhook_url: string; custom_data: unknown }): Promise<{ uuid: string | null }> {
+    const data = await this.#call<Record<string, unknown>>('POST', '/api/service/connect.json', 'service connect', { json: service });
+    // The answer's shape is undocumented: keep the uuid when there is one.
+    const uuid = data && typeof data === 'object' && typeof data.uuid === 'string' ? data.uuid : null;
+    return { uuid };
+  }
+
+  /** One API call, checked in both the HTTP status and the envelope. */
+  async #call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    what: string,
+    opts: { signal?: AbortSignal; json?: unknown } = {},
+  ): Promise<T | null> {
     let res: Response<string>;
     try {
-      res = await this.#http.get(url, {
+      res = await this.#http(new URL(path, this.baseUrl), {
+        method,
         headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json' },
         signal: opts.signal,
+        ...(opts.json === undefined ? {} : { json: opts.json }),
       });
     } catch (err) {
       throw networkError(what, err);
     }
-    const retryAfter = headerValue(res.headers['retry-after']);
-    const httpError = errorForStatus(res.statusCode, what, retryAfter);
-    let envelope: Envelope<Production> | undefined;
+    this.#onResponse?.({ operation: what.split(' ')[0] ?? what, statusCode: res.statusCode, ms: res.timings?.phases.total ?? 0 });
+    const httpError = errorForStatus(res.statusCode, what, headerValue(res.headers['retry-after']));
+    let envelope: Envelope<T> | undefined;
     try {
-      envelope = JSON.parse(res.body as string) as Envelope<Production>;
+      envelope = JSON.parse(res.body) as Envelope<T>;
     } catch {
       // A proxy's HTML page or a cut answer: another attempt may fare better.
       throw httpError ?? new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer is not JSON`, { retryable: true });
@@ -71,13 +119,7 @@ export class AuphonicClient {
     // Some errors arrive with HTTP 200 and the error only in the envelope.
     const envelopeError = typeof envelope?.status_code === 'number' ? errorForStatus(envelope.status_code, what) : undefined;
     if (envelopeError) throw withApiMessage(envelopeError, envelope);
-    const data = envelope?.data;
-    if (!data || typeof data !== 'object' || data.uuid !== uuid || typeof data.status !== 'number' || !Array.isArray(data.output_files)) {
-      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer does not describe the production`, {
-        retryable: false,
-      });
-    }
-    return data;
+    return envelope?.data ?? null;
   }
 
   /**

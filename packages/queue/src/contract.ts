@@ -5,8 +5,11 @@ export const QUEUES = {
   productions: 'productions',
 } as const;
 
-/** Whose credentials fetch the production; ids only, never secrets (job data is clear text in Redis). */
-export type Owner = { kind: 'account' };
+/**
+ * Whose credentials fetch the production: the API-key account, or an External
+ * Service connection. Ids only, never secrets (job data is clear text in Redis).
+ */
+export type Owner = { kind: 'account' } | { kind: 'connection'; id: string };
 
 /** Job data of the `productions` queue: a webhook said this production finished. */
 export interface ProductionJobData {
@@ -14,6 +17,8 @@ export interface ProductionJobData {
   owner: Owner;
   /** What the webhook claimed; the worker trusts only what the API says. */
   reportedStatus: number | null;
+  /** The External Service webhook's custom_data, kept with the production record. */
+  customData?: unknown;
   receivedAt: string;
 }
 
@@ -22,6 +27,8 @@ export interface ProductionJobResult {
   outcome: 'stored' | 'unchanged' | 'error-recorded';
   files: number;
   bytes: number;
+  /** Storage keys of the files, for result links. */
+  stored?: Array<{ filename: string; format: string; key: string }>;
 }
 
 /** Attempts and retention for production jobs; backoff delays come from `backoffDelay`. */
@@ -37,5 +44,5 @@ export const PRODUCTION_JOB_OPTIONS: JobsOptions = {
  * the same webhook adds nothing; while it runs, one more run is kept for after.
  */
 export function productionDedupId(owner: Owner, uuid: string): string {
-  return `${owner.kind}-${uuid}`;
+  return owner.kind === 'account' ? `account-${uuid}` : `connection-${owner.id}-${uuid}`;
 }

@@ -21,7 +21,7 @@ export function createProductionQueue(connection: Redis): ProductionQueue {
  */
 export function addProductionJob(
   queue: ProductionQueue,
-  job: { uuid: string; owner: Owner; reportedStatus: number | null },
+  job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown },
 ): Promise<Job<ProductionJobData, ProductionJobResult>> {
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
   return queue.add('production', data, {

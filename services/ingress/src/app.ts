@@ -1,17 +1,30 @@
+import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import type { IngressMetrics, Registry } from '@auphonic-bridge/metrics';
 import type { Logger } from '@auphonic-bridge/runtime';
+import type { Queue } from 'bullmq';
 import Fastify, { type FastifyError } from 'fastify';
+import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
 import { RouteLogController } from './log-controller.ts';
-import { healthRoutes } from './routes/health.ts';
+import { adminConnectionRoutes } from './routes/admin-connections.ts';
+import { oauthRoutes } from './routes/oauth.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { productionWebhookRoutes } from './routes/production-webhook.ts';
+import { serviceWebhookRoutes } from './routes/service-webhook.ts';
 
 export interface AppDeps {
   logger: Logger;
   enqueuer: Enqueuer;
   isReady: () => Promise<boolean>;
+  registry: Registry;
+  metrics: IngressMetrics;
+  queues: Queue[];
   webhookSecrets: readonly string[];
   bodyLimit: number;
+  /** External Service mode, when configured. */
+  service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer } | null;
 }
 
 /** The HTTP app: routes and error shape, no process concerns (see service.ts). */
@@ -23,6 +36,8 @@ export function buildApp(deps: AppDeps) {
     connectionTimeout: 60_000,
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
+    // Refuse unknown fields rather than silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
@@ -37,9 +52,43 @@ export function buildApp(deps: AppDeps) {
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
 
-  app.register(healthRoutes, { isReady: deps.isReady });
-  app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = webhookRouteLabel(request.routeOptions.url);
+    if (!route) return;
+    deps.metrics.webhooksReceived.inc({ route });
+    if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
+  });
+
+  app.register(operationsRoutes, { isReady: deps.isReady, registry: deps.registry, queues: deps.queues });
+  app.register(openApiRoutes);
+  if (deps.webhookSecrets.length > 0) {
+    app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
+  }
+  if (deps.service) {
+    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer });
+    app.register(adminConnectionRoutes, deps.service);
+    app.register(oauthRoutes, deps.service);
+  }
   return app;
 }
 
 export type App = ReturnType<typeof buildApp>;
+
+function webhookRouteLabel(url: string | undefined): string | null {
+  if (url?.startsWith('/webhooks/auphonic/')) return 'production';
+  if (url?.startsWith('/webhooks/service/')) return 'service';
+  return null;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'bad_signature',
+  404: 'unknown_secret_or_connection',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  503: 'queue_unavailable',
+};
+
+function refusalReason(statusCode: number): string {
+  return REASONS[statusCode] ?? `http_${statusCode}`;
+}

@@ -1,8 +1,27 @@
+import { parseEncryptionKey } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
+
+/** Settings of the External Service mode (OAuth connect, JWT webhooks, admin API). */
+export interface ExternalServiceConfig {
+  auphonicBaseUrl: URL;
+  clientId: string;
+  /** The current client secret first; a previous one is accepted during rotation. */
+  clientSecrets: string[];
+  /** The ingress's external base URL, without a trailing slash. */
+  publicUrl: string;
+  adminToken: string;
+  encryptionKey: Buffer;
+  /** 0: answer the JWT webhook at once; else wait up to this long for the files. */
+  resultWaitMs: number;
+  /** e.g. https://podcasts.example/episodes/{uuid}?show={custom_data.show_id} */
+  resultPageUrlTemplate: string | null;
+  /** Public base URL under which stored keys are reachable (a CDN), for result_file_url. */
+  publicFilesUrl: URL | null;
+}
 
 export interface IngressConfig {
   redisUrl: URL;
-  /** The current secret first; a previous one is accepted during rotation. */
+  /** Production webhooks: the current secret first; a previous one is accepted during rotation. Empty: off. */
   webhookSecrets: string[];
   port: number;
   host: string;
@@ -11,22 +30,55 @@ export interface IngressConfig {
   bodyLimit: number;
   /** How long enqueueing may take before the webhook is answered 503. */
   enqueueTimeoutMs: number;
+  externalService: ExternalServiceConfig | null;
 }
+
+const SECRET = { minLength: 16 } as const;
 
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
 export function readConfig(env: Record<string, string | undefined> = process.env): IngressConfig {
   const r = new EnvReader(env);
-  const secret = r.secret('WEBHOOK_SECRET', { minLength: 16 });
-  const previous = r.secret('WEBHOOK_SECRET_PREVIOUS', { minLength: 16, optional: true });
+  const externalService = env.AUPHONIC_CLIENT_ID?.trim() ? readExternalService(r) : null;
+  // Production webhooks need their secret unless this ingress serves only as an External Service.
+  const secret = r.secret('WEBHOOK_SECRET', { ...SECRET, optional: externalService !== null });
+  const previous = r.secret('WEBHOOK_SECRET_PREVIOUS', { ...SECRET, optional: true });
   const config: IngressConfig = {
     redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
-    webhookSecrets: previous ? [secret, previous] : [secret],
+    webhookSecrets: [secret, previous].filter(Boolean),
     port: r.int('PORT', { default: 3000, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
     bodyLimit: r.int('WEBHOOK_BODY_LIMIT', { default: 16 * 1024, min: 256, max: 1024 * 1024 }),
     enqueueTimeoutMs: r.int('ENQUEUE_TIMEOUT_MS', { default: 5_000, min: 100, max: 50_000 }),
+    externalService,
   };
   r.done();
   return config;
+}
+
+function readExternalService(r: EnvReader): ExternalServiceConfig {
+  const rawKey = r.string('ENCRYPTION_KEY');
+  const encryptionKey = parseEncryptionKey(rawKey);
+  if (rawKey && !encryptionKey) r.problem('ENCRYPTION_KEY', 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  const publicUrl = r.url('PUBLIC_URL', { protocols: ['https:', 'http:'] });
+  if (publicUrl.search || publicUrl.hash) r.problem('PUBLIC_URL', 'must not have a query or fragment');
+  const template = r.optionalString('RESULT_PAGE_URL_TEMPLATE') ?? null;
+  if (template && !/^https?:\/\//.test(template)) r.problem('RESULT_PAGE_URL_TEMPLATE', 'must start with http:// or https://');
+  const publicFiles = r.optionalString('PUBLIC_FILES_URL');
+  const client = {
+    auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
+    clientId: r.string('AUPHONIC_CLIENT_ID'),
+    clientSecrets: [r.string('AUPHONIC_CLIENT_SECRET', { minLength: 8 }), r.optionalString('AUPHONIC_CLIENT_SECRET_PREVIOUS') ?? ''].filter(
+      Boolean,
+    ),
+  };
+  return {
+    ...client,
+    publicUrl: publicUrl.toString().replace(/\/+$/, ''),
+    adminToken: r.secret('ADMIN_TOKEN', { minLength: 24 }),
+    encryptionKey: encryptionKey ?? Buffer.alloc(32),
+    resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
+    resultPageUrlTemplate: template,
+    publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
+  };
 }

@@ -1,17 +1,19 @@
-import { addProductionJob, createProductionQueue, type Owner } from '@auphonic-bridge/queue';
+import { addProductionJob, type Owner, type ProductionJobResult, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import { Job, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueUnavailable } from './errors.ts';
 
 export interface Enqueuer {
-  enqueueProduction(job: { uuid: string; owner: Owner; reportedStatus: number | null }): Promise<void>;
+  /** Resolves with the job's id once it is in Redis; 503 error when Redis cannot take it. */
+  enqueueProduction(job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown }): Promise<string>;
+  /** The job's result if it completes within timeoutMs, else undefined. */
+  waitForResult(jobId: string, timeoutMs: number): Promise<ProductionJobResult | undefined>;
   close(): Promise<void>;
 }
 
 /** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
-export function createEnqueuer(connection: Redis, opts: { timeoutMs: number }): Enqueuer {
-  const queue = createProductionQueue(connection);
-  // Without a listener an 'error' event would crash the process; the caller sees failures on add().
-  queue.on('error', () => {});
+export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number }): Enqueuer {
+  let events: QueueEvents | undefined;
   return {
     async enqueueProduction(job) {
       const add = addProductionJob(queue, job);
@@ -20,7 +22,8 @@ export function createEnqueuer(connection: Redis, opts: { timeoutMs: number }): 
         timer = setTimeout(() => reject(new Error('enqueue timed out')), opts.timeoutMs);
       });
       try {
-        await Promise.race([add, timeout]);
+        const added = await Promise.race([add, timeout]);
+        return added.id as string;
       } catch (err) {
         add.catch(() => {});
         throw Object.assign(queueUnavailable(), { cause: err });
@@ -28,6 +31,20 @@ export function createEnqueuer(connection: Redis, opts: { timeoutMs: number }): 
         clearTimeout(timer);
       }
     },
-    close: () => queue.close(),
+    async waitForResult(jobId, timeoutMs) {
+      // A blocking connection of its own, made only when someone waits.
+      events ??= new QueueEvents(QUEUES.productions, { connection: connection.duplicate() });
+      events.on('error', () => {});
+      const job = await Job.fromId<unknown, ProductionJobResult>(queue, jobId);
+      if (!job) return undefined;
+      try {
+        return await job.waitUntilFinished(events, timeoutMs);
+      } catch {
+        return undefined;
+      }
+    },
+    async close() {
+      await events?.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createProducerConnection } from '@auphonic-bridge/queue';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { createRegistry, ingressMetrics, registerQueueMetrics } from '@auphonic-bridge/metrics';
+import { createProducerConnection, createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import type { Redis } from 'ioredis';
 import { type App, buildApp } from './app.ts';
@@ -13,18 +15,28 @@ export class IngressService implements Service {
   readonly #config: IngressConfig;
   readonly #redis: Redis;
   readonly #enqueuer: Enqueuer;
+  readonly #queue: ProductionQueue;
 
   private constructor(config: IngressConfig, logger: Logger) {
     this.#config = config;
     this.#redis = createProducerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
-    this.#enqueuer = createEnqueuer(this.#redis, { timeoutMs: config.enqueueTimeoutMs });
+    this.#queue = createProductionQueue(this.#redis);
+    // Without a listener an 'error' event would crash the process; callers see failures on add().
+    this.#queue.on('error', () => {});
+    this.#enqueuer = createEnqueuer(this.#queue, this.#redis, { timeoutMs: config.enqueueTimeoutMs });
+    const registry = createRegistry('ingress');
+    registerQueueMetrics(registry, [this.#queue]);
     this.app = buildApp({
       logger,
       enqueuer: this.#enqueuer,
       isReady: () => this.#ping(),
+      registry,
+      metrics: ingressMetrics(registry),
+      queues: [this.#queue],
       webhookSecrets: config.webhookSecrets,
       bodyLimit: config.bodyLimit,
+      service: config.externalService && this.#serviceDeps(config.externalService),
     });
   }
 
@@ -52,7 +64,13 @@ export class IngressService implements Service {
   async destroy(): Promise<void> {
     await this.app.close();
     await this.#enqueuer.close().catch(() => {});
+    await this.#queue.close().catch(() => {});
     this.#redis.disconnect();
+  }
+
+  #serviceDeps(config: NonNullable<IngressConfig['externalService']>) {
+    const sealer = new Sealer(config.encryptionKey);
+    return { config, sealer, store: new ConnectionStore(this.#redis, sealer) };
   }
 
   async #ping(): Promise<boolean> {

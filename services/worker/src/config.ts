@@ -1,11 +1,18 @@
+import { parseEncryptionKey } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
 
 export interface WorkerConfig {
   redisUrl: URL;
   auphonicBaseUrl: URL;
-  auphonicApiKey: string;
+  /** For production webhooks of the API-key account; null when this worker serves only connections. */
+  auphonicApiKey: string | null;
+  /** Unseals External Service tokens; null when this worker serves only the API-key account. */
+  encryptionKey: Buffer | null;
   storageDir: string;
   logLevel: string;
+  /** Port of /metrics, /livez and /healthz; 0 picks a free one. */
+  metricsPort: number;
+  metricsHost: string;
   concurrency: number;
   /** How long a SIGTERM waits for jobs to finish before releasing them to another worker. */
   shutdownTimeoutMs: number;
@@ -19,12 +26,19 @@ export interface WorkerConfig {
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
 export function readConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   const r = new EnvReader(env);
+  const rawKey = r.optionalString('ENCRYPTION_KEY');
+  const encryptionKey = rawKey ? parseEncryptionKey(rawKey) : null;
+  if (rawKey && !encryptionKey) r.problem('ENCRYPTION_KEY', 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  const apiKey = rawKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
   const config: WorkerConfig = {
     redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
     auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
-    auphonicApiKey: r.string('AUPHONIC_API_KEY', { minLength: 8 }),
+    auphonicApiKey: apiKey,
+    encryptionKey,
     storageDir: r.string('STORAGE_DIR'),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),
     concurrency: r.int('WORKER_CONCURRENCY', { default: 2, min: 1, max: 64 }),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 0, max: 3_600_000 }),
     verifyChecksums: r.bool('VERIFY_CHECKSUMS', { default: true }),

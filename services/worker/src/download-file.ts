@@ -14,6 +14,7 @@ export interface DownloadRequest {
   signal?: AbortSignal;
   log: Logger;
   onProgress?: (bytes: number) => void;
+  onBytes?: (bytes: number) => void;
 }
 
 export interface DownloadResult {
@@ -121,6 +122,7 @@ async function copyBody(
     }
     hash.update(chunk);
     await upload.write(chunk);
+    req.onBytes?.(chunk.length);
     const now = Date.now();
     if (req.onProgress && now - lastProgress > 1_000) {
       lastProgress = now;

@@ -17,7 +17,9 @@ export type IngestErrorCode =
   | 'ERR_UNSAFE_OUTPUT'
   | 'ERR_SIZE_MISMATCH'
   | 'ERR_CHECKSUM_MISMATCH'
-  | 'ERR_RANGE_MISMATCH';
+  | 'ERR_RANGE_MISMATCH'
+  | 'ERR_NO_CREDENTIALS'
+  | 'ERR_NEEDS_REAUTH';
 
 /**
  * What BullMQ should see: UnrecoverableError for what no retry can fix, the

@@ -11,16 +11,19 @@ import {
 import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
+import type { Credentials } from './credentials.ts';
 import { downloadToStorage } from './download-file.ts';
 import { IngestError } from './errors.ts';
 import { fingerprint, isRecordOf, type ProductionRecord, type StoredFile } from './record.ts';
 import { fileKey, productionPrefix, RECORD_NAME, recordKey } from './storage-layout.ts';
 
 export interface IngestDeps {
-  client: AuphonicClient;
+  credentials: (owner: ProductionJobData['owner']) => Promise<Credentials>;
   storage: StorageDriver;
   verifyChecksums: boolean;
   downloadResumes: number;
+  /** Called with each chunk's size as it is stored (metrics). */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface IngestContext {
@@ -44,9 +47,24 @@ interface PlannedFile {
  */
 export async function ingestProduction(deps: IngestDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
   if (!isProductionUuid(data.uuid)) throw new IngestError('ERR_BAD_JOB', 'job data has no valid production uuid', { retryable: false });
+  const { owner } = data;
+  const credentials = await deps.credentials(owner);
+  try {
+    return await ingestWith({ ...deps, client: credentials.client }, data, ctx);
+  } catch (err) {
+    if (err instanceof AuphonicError && err.code === 'ERR_AUPHONIC_UNAUTHORIZED') {
+      await credentials.rejected(err.message);
+      ctx.log.warn({ owner }, 'Auphonic refused the credentials');
+    }
+    throw err;
+  }
+}
+
+type ClientDeps = Omit<IngestDeps, 'credentials'> & { client: AuphonicClient };
+
+async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
   const { uuid, owner } = data;
   const prefix = productionPrefix(owner, uuid);
-
   let production = await deps.client.getProduction(uuid, { signal: ctx.signal });
   const outcome = outcomeOf(production.status);
   if (outcome === 'running') {
@@ -56,13 +74,23 @@ export async function ingestProduction(deps: IngestDeps, data: ProductionJobData
   }
 
   const fp = fingerprint(production);
-  if (isRecordOf(await deps.storage.readJson(recordKey(prefix)), fp)) {
+  const existing = await deps.storage.readJson(recordKey(prefix));
+  if (isRecordOf(existing, fp)) {
     ctx.log.info('production unchanged since it was stored; nothing to do');
-    return { uuid, outcome: 'unchanged', files: 0, bytes: 0 };
+    return { uuid, outcome: 'unchanged', files: 0, bytes: 0, stored: storedOf(existing) };
   }
 
   if (outcome === 'error') {
-    await writeRecord(deps.storage, prefix, { uuid, owner, outcome: 'error', fp, production, files: [], notRendered: [] });
+    await writeRecord(deps.storage, prefix, {
+      uuid,
+      owner,
+      customData: data.customData,
+      outcome: 'error',
+      fp,
+      production,
+      files: [],
+      notRendered: [],
+    });
     ctx.log.info({ error: production.error_message }, 'production ended in error; recorded, nothing downloaded');
     return { uuid, outcome: 'error-recorded', files: 0, bytes: 0 };
   }
@@ -88,13 +116,28 @@ export async function ingestProduction(deps: IngestDeps, data: ProductionJobData
     if (stored) files.push(stored);
   }
 
-  await writeRecord(deps.storage, prefix, { uuid, owner, outcome: 'stored', fp, production, files, notRendered });
+  await writeRecord(deps.storage, prefix, {
+    uuid,
+    owner,
+    customData: data.customData,
+    outcome: 'stored',
+    fp,
+    production,
+    files,
+    notRendered,
+  });
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   ctx.log.info({ files: files.length, bytes }, 'production stored');
-  return { uuid, outcome: 'stored', files: files.length, bytes };
+  return {
+    uuid,
+    outcome: 'stored',
+    files: files.length,
+    bytes,
+    stored: files.map((f) => ({ filename: f.filename, format: f.format, key: f.key })),
+  };
 }
 
-function planFiles(deps: IngestDeps, production: Production, prefix: string): { planned: PlannedFile[]; notRendered: string[] } {
+function planFiles(deps: ClientDeps, production: Production, prefix: string): { planned: PlannedFile[]; notRendered: string[] } {
   const planned: PlannedFile[] = [];
   const notRendered: string[] = [];
   const seen = new Set<string>();
@@ -126,13 +169,20 @@ function planFiles(deps: IngestDeps, production: Production, prefix: string): { 
 }
 
 /** Downloads a file unless an earlier attempt already stored exactly these bytes. */
-async function storeFile(deps: IngestDeps, file: PlannedFile, ctx: IngestContext): Promise<StoredFile> {
+async function storeFile(deps: ClientDeps, file: PlannedFile, ctx: IngestContext): Promise<StoredFile> {
   const { filename } = file.output;
   const log = ctx.log.child({ filename });
   const existing = await alreadyStored(deps.storage, file);
   if (existing) {
     log.info('already stored by an earlier attempt');
-    return { filename, key: file.key, size: existing.size, md5: existing.md5, checksumVerified: file.expectedMd5 !== null };
+    return {
+      filename,
+      format: file.output.format,
+      key: file.key,
+      size: existing.size,
+      md5: existing.md5,
+      checksumVerified: file.expectedMd5 !== null,
+    };
   }
   const started = Date.now();
   const result = await downloadToStorage(deps.client, deps.storage, {
@@ -141,13 +191,21 @@ async function storeFile(deps: IngestDeps, file: PlannedFile, ctx: IngestContext
     expectedSize: file.expectedSize,
     expectedMd5: file.expectedMd5,
     maxResumes: deps.downloadResumes,
+    onBytes: deps.onBytes,
     signal: ctx.signal,
     log,
     onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: file.expectedSize }),
   });
   const seconds = (Date.now() - started) / 1000;
   log.info({ bytes: result.size, seconds, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) }, 'file stored');
-  return { filename, key: file.key, size: result.size, md5: result.md5, checksumVerified: file.expectedMd5 !== null };
+  return {
+    filename,
+    format: file.output.format,
+    key: file.key,
+    size: result.size,
+    md5: result.md5,
+    checksumVerified: file.expectedMd5 !== null,
+  };
 }
 
 async function alreadyStored(storage: StorageDriver, file: PlannedFile): Promise<{ size: number; md5: string } | null> {
@@ -165,6 +223,7 @@ async function writeRecord(
   r: {
     uuid: string;
     owner: ProductionJobData['owner'];
+    customData: unknown;
     outcome: 'stored' | 'error';
     fp: string;
     production: Production;
@@ -177,6 +236,7 @@ async function writeRecord(
       version: 1,
       uuid: r.uuid,
       owner: r.owner,
+      customData: r.customData ?? null,
       outcome: r.outcome,
       fingerprint: r.fp,
       recordedAt: new Date().toISOString(),
@@ -186,4 +246,9 @@ async function writeRecord(
     production: r.production,
   };
   await storage.writeJson(recordKey(prefix), record);
+}
+
+function storedOf(record: unknown): ProductionJobResult['stored'] {
+  const files = (record as Partial<ProductionRecord> | null)?.bridge?.files ?? [];
+  return files.map((f) => ({ filename: f.filename, format: f.format, key: f.key }));
 }

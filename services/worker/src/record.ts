@@ -4,6 +4,7 @@ import type { Owner } from '@auphonic-bridge/queue';
 
 export interface StoredFile {
   filename: string;
+  format: string;
   key: string;
   size: number;
   md5: string;
@@ -17,6 +18,8 @@ export interface ProductionRecord {
     version: 1;
     uuid: string;
     owner: Owner;
+    /** The External Service webhook's custom_data, as it came. */
+    customData: unknown;
     outcome: 'stored' | 'error';
     fingerprint: string;
     recordedAt: string;

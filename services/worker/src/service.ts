@@ -1,10 +1,22 @@
-import { AuphonicClient } from '@auphonic-bridge/auphonic';
-import { backoffDelay, createWorkerConnection, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { createRegistry, registerQueueMetrics, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
+import {
+  backoffDelay,
+  createProductionQueue,
+  createWorkerConnection,
+  type ProductionJobData,
+  type ProductionJobResult,
+  QUEUES,
+} from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import { DirectoryDriver, type StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
+import { credentialsFor } from './credentials.ts';
+import { createOpsServer } from './ops-server.ts';
 import { createProductionProcessor, RELEASE_ON_SHUTDOWN } from './production-processor.ts';
 
 /** The worker process: takes production jobs and stores their files. */
@@ -14,17 +26,34 @@ export class WorkerService implements Service {
   readonly #logger: Logger;
   readonly #redis: Redis;
   readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
+  readonly #ops: Server;
+  readonly #metrics: WorkerMetrics;
   #running: Promise<void> | undefined;
 
   private constructor(config: WorkerConfig, logger: Logger) {
     this.#config = config;
     this.#logger = logger;
     this.storage = new DirectoryDriver(config.storageDir, { setting: 'STORAGE_DIR' });
-    const client = new AuphonicClient({ baseUrl: config.auphonicBaseUrl, token: config.auphonicApiKey });
     this.#redis = createWorkerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
+    const registry = createRegistry('worker');
+    this.#metrics = workerMetrics(registry);
+    const metrics = this.#metrics;
+    const sources = {
+      onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
+        metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
+      baseUrl: config.auphonicBaseUrl,
+      apiKey: config.auphonicApiKey,
+      connections: config.encryptionKey ? new ConnectionStore(this.#redis, new Sealer(config.encryptionKey)) : null,
+    };
     const processor = createProductionProcessor(
-      { client, storage: this.storage, verifyChecksums: config.verifyChecksums, downloadResumes: config.downloadResumes },
+      {
+        credentials: (owner) => credentialsFor(sources, owner),
+        storage: this.storage,
+        verifyChecksums: config.verifyChecksums,
+        downloadResumes: config.downloadResumes,
+        onBytes: (n) => metrics.downloadBytes.inc(n),
+      },
       logger,
     );
     this.#worker = new Worker(QUEUES.productions, processor, {
@@ -36,20 +65,43 @@ export class WorkerService implements Service {
     this.#worker.on('error', (err) =>
       logger.error({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'worker error'),
     );
+    const queue = QUEUES.productions;
+    const duration = (job: { processedOn?: number; finishedOn?: number }) =>
+      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000;
+    this.#worker.on('completed', (job) => {
+      metrics.jobsProcessed.inc({ queue, outcome: 'completed' });
+      metrics.jobDuration.observe({ queue, outcome: 'completed' }, duration(job));
+    });
     this.#worker.on('failed', (job, err) => {
-      if (job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+      if (!job) return;
+      if (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        metrics.jobsProcessed.inc({ queue, outcome: 'failed' });
+        metrics.jobDuration.observe({ queue, outcome: 'failed' }, duration(job));
         logger.error({ uuid: job.data.uuid, jobId: job.id, attemptsMade: job.attemptsMade }, `production failed for good: ${err.message}`);
+      } else {
+        metrics.jobRetries.inc({ queue });
       }
     });
+    const observed = createProductionQueue(this.#redis);
+    observed.on('error', () => {});
+    registerQueueMetrics(registry, [observed]);
+    this.#ops = createOpsServer(registry, async () => this.#redis.status === 'ready' && this.#worker.isRunning());
   }
 
   static create(config: WorkerConfig, logger: Logger): WorkerService {
     return new WorkerService(config, logger);
   }
 
+  /** The ops server's port, once started. */
+  get metricsPort(): number {
+    return (this.#ops.address() as { port: number }).port;
+  }
+
   /** Checks storage first: a worker that cannot write must not take jobs. */
   async start(): Promise<void> {
     await this.storage.check();
+    this.#ops.listen(this.#config.metricsPort, this.#config.metricsHost);
+    await once(this.#ops, 'listening');
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
     this.#logger.info(
@@ -72,6 +124,8 @@ export class WorkerService implements Service {
       await this.#running;
     } finally {
       clearTimeout(deadline);
+      this.#ops.close();
+      this.#ops.closeAllConnections();
       this.#redis.disconnect();
     }
   }

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Sealer } from './encryption.ts';
+
+export type ConnectionStatus = 'pending' | 'connected' | 'needs_reauth';
+
+/** One Auphonic user connected under one display_name: one External Service, one webhook URL. */
+export interface Connection {
+  id: string;
+  displayName: string;
+  customData: unknown;
+  returnUrl: string | null;
+  status: ConnectionStatus;
+  /** Auphonic's user, once connected; the OAuth token is stored per user, sealed. */
+  auphonicUser: { userId: string; username: string } | null;
+  /** The service Auphonic registered, when its answer said. */
+  serviceUuid: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Why it needs attention (no secrets). */
+  problem: string | null;
+}
+
+const PREFIX = 'bridge:';
+const key = {
+  connection: (id: string) => `${PREFIX}connection:${id}`,
+  all: `${PREFIX}connections`,
+  token: (userId: string) => `${PREFIX}oauth-token:${userId}`,
+  oauthState: (nonce: string) => `${PREFIX}oauth-state:${nonce}`,
+};
+
+/** 128 random bits, base64url: unguessable, and safe in URLs, Redis keys and BullMQ ids. */
+export function newConnectionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Connections and their OAuth tokens in Redis. Tokens are sealed with
+ * ENCRYPTION_KEY before they reach Redis; nothing here returns one except
+ * accessToken(), for the worker.
+ */
+export class ConnectionStore {
+  readonly #redis: Redis;
+  readonly #sealer: Sealer;
+
+  constructor(redis: Redis, sealer: Sealer) {
+    this.#redis = redis;
+    this.#sealer = sealer;
+  }
+
+  async create(input: {
+    displayName: string;
+    customData: unknown;
+    returnUrl: string | null;
+    auphonicUser?: Connection['auphonicUser'];
+  }): Promise<Connection> {
+    const now = new Date().toISOString();
+    const connection: Connection = {
+      id: newConnectionId(),
+      displayName: input.displayName,
+      customData: input.customData ?? null,
+      returnUrl: input.returnUrl,
+      status: 'pending',
+      auphonicUser: input.auphonicUser ?? null,
+      serviceUuid: null,
+      createdAt: now,
+      updatedAt: now,
+      problem: null,
+    };
+    await this.#redis.multi().set(key.connection(connection.id), JSON.stringify(connection)).sadd(key.all, connection.id).exec();
+    return connection;
+  }
+
+  async get(id: string): Promise<Connection | null> {
+    if (!CONNECTION_ID_PATTERN.test(id)) return null;
+    const raw = await this.#redis.get(key.connection(id));
+    return raw ? (JSON.parse(raw) as Connection) : null;
+  }
+
+  async list(): Promise<Connection[]> {
+    const ids = (await this.#redis.smembers(key.all)).sort();
+    if (ids.length === 0) return [];
+    const raws = await this.#redis.mget(ids.map(key.connection));
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Connection);
+  }
+
+  async update(id: string, patch: Partial<Omit<Connection, 'id' | 'createdAt'>>): Promise<Connection | null> {
+    const current = await this.get(id);
+    if (!current) return null;
+    const next: Connection = { ...current, ...patch, id, updatedAt: new Date().toISOString() };
+    await this.#redis.set(key.connection(id), JSON.stringify(next));
+    return next;
+  }
+
+  /** Removes a connection, and its user's token when no other connection uses it. */
+  async remove(id: string): Promise<boolean> {
+    const current = await this.get(id);
+    if (!current) return false;
+    await this.#redis.multi().del(key.connection(id)).srem(key.all, id).exec();
+    const userId = current.auphonicUser?.userId;
+    if (userId && !(await this.list()).some((c) => c.auphonicUser?.userId === userId)) await this.#redis.del(key.token(userId));
+    return true;
+  }
+
+  async findByUserAndName(userId: string, displayName: string): Promise<Connection | null> {
+    return (await this.list()).find((c) => c.auphonicUser?.userId === userId && c.displayName === displayName) ?? null;
+  }
+
+  async saveAccessToken(userId: string, accessToken: string): Promise<void> {
+    await this.#redis.set(key.token(userId), this.#sealer.seal(accessToken, key.token(userId)));
+  }
+
+  /** The connection's OAuth token, unsealed; null when it has none. */
+  async accessToken(connection: Connection): Promise<string | null> {
+    const userId = connection.auphonicUser?.userId;
+    if (!userId) return null;
+    const sealed = await this.#redis.get(key.token(userId));
+    return sealed ? this.#sealer.open(sealed, key.token(userId)) : null;
+  }
+
+  /** Marks every connection of this user: Auphonic no longer accepts its token. */
+  async markNeedsReauth(userId: string, problem: string): Promise<void> {
+    for (const c of await this.list()) {
+      if (c.auphonicUser?.userId === userId && c.status !== 'needs_reauth') await this.update(c.id, { status: 'needs_reauth', problem });
+    }
+  }
+
+  /** Remembers an OAuth flow's nonce (which connection it is for) until it is used once or expires. */
+  async rememberOAuthState(nonce: string, connectionId: string, ttlMs: number): Promise<void> {
+    await this.#redis.set(key.oauthState(nonce), connectionId, 'PX', ttlMs);
+  }
+
+  /** Takes the nonce's connection id, once: a second use (a replay) gets null. */
+  async consumeOAuthState(nonce: string): Promise<string | null> {
+    return this.#redis.getdel(key.oauthState(nonce));
+  }
+}

@@ -1,0 +1,111 @@
+import type { Queue } from 'bullmq';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { queueDepth } from './queue-depth.ts';
+
+const P = 'auphonic_bridge_';
+
+/** A registry with the process metrics every service exposes. */
+export function createRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Queue gauges, read from Redis at scrape time. */
+export function registerQueueMetrics(registry: Registry, queues: Queue[]): void {
+  const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+  new Gauge({
+    name: `${P}queue_jobs`,
+    help: 'Jobs in each queue by state',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      for (const q of queues) {
+        const counts = await q.getJobCounts(...STATES);
+        for (const state of STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: `${P}queue_runnable_jobs`,
+    help: 'Jobs really waiting to run (waiting + prioritized; 0 while paused or rate-limited)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      for (const q of queues) this.set({ queue: q.name }, (await queueDepth(q)).runnable);
+    },
+  });
+  new Gauge({
+    name: `${P}queue_oldest_waiting_seconds`,
+    help: 'Age of the oldest job waiting to run',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      for (const q of queues) {
+        const [oldest] = await q.getJobs(['waiting', 'prioritized'], 0, 0, true);
+        this.set({ queue: q.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: `${P}queue_workers`,
+    help: 'Workers connected to each queue',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      for (const q of queues) this.set({ queue: q.name }, await q.getWorkersCount());
+    },
+  });
+}
+
+export function ingressMetrics(registry: Registry) {
+  return {
+    webhooksReceived: new Counter({
+      name: `${P}webhooks_received_total`,
+      help: 'Webhook deliveries',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
+    webhooksRefused: new Counter({
+      name: `${P}webhooks_refused_total`,
+      help: 'Webhook deliveries refused, by reason',
+      labelNames: ['route', 'reason'],
+      registers: [registry],
+    }),
+  };
+}
+export type IngressMetrics = ReturnType<typeof ingressMetrics>;
+
+export function workerMetrics(registry: Registry) {
+  return {
+    jobsProcessed: new Counter({
+      name: `${P}jobs_processed_total`,
+      help: 'Jobs finished, by outcome (completed, failed, released)',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    jobRetries: new Counter({
+      name: `${P}job_retries_total`,
+      help: 'Failed attempts that will be retried',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: `${P}job_duration_seconds`,
+      help: 'Time a job ran',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    downloadBytes: new Counter({ name: `${P}download_bytes_total`, help: 'Bytes downloaded from Auphonic', registers: [registry] }),
+    auphonicRequestDuration: new Histogram({
+      name: `${P}auphonic_request_duration_seconds`,
+      help: 'Auphonic API calls, by operation and status code',
+      labelNames: ['operation', 'status_code'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+export type WorkerMetrics = ReturnType<typeof workerMetrics>;

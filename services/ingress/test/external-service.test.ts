@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { type IngressFixture, startIngress } from './helpers.ts';
+
+const ADMIN = 'admin-token-0123456789abcdefghij';
+const CLIENT_SECRET = 'client-secret-0123456789';
+const PREVIOUS_SECRET = 'previous-client-secret-01';
+const KEY = Buffer.alloc(32, 7);
+const UUID = 'ShfFXnXeAiHoB8U4uFJQS3';
+
+const serviceEnv = {
+  AUPHONIC_CLIENT_ID: 'bridge-client',
+  AUPHONIC_CLIENT_SECRET: CLIENT_SECRET,
+  AUPHONIC_CLIENT_SECRET_PREVIOUS: PREVIOUS_SECRET,
+  AUPHONIC_BASE_URL: 'http://127.0.0.1:9',
+  PUBLIC_URL: 'http://bridge.example',
+  ADMIN_TOKEN: ADMIN,
+  ENCRYPTION_KEY: KEY.toString('hex'),
+  RESULT_PAGE_URL_TEMPLATE: 'https://podcasts.example/episodes/{uuid}?show={custom_data.show}',
+};
+
+const sign = (payload: Record<string, unknown>, secret = CLIENT_SECRET, alg = 'HS256') =>
+  new SignJWT(payload).setProtectedHeader({ alg }).sign(new TextEncoder().encode(secret));
+
+/** A JWT with alg "none": header.payload. and no signature. */
+const unsigned = (payload: Record<string, unknown>) =>
+  `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
+
+describe('External Service: admin API and JWT webhook', () => {
+  let f: IngressFixture;
+  let redis: Redis;
+  let store: ConnectionStore;
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(f.url(path), {
+      ...init,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    });
+  const jobs = () => f.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+
+  before(async () => {
+    f = await startIngress(serviceEnv);
+    redis = new Redis(f.redis.url.toString());
+    store = new ConnectionStore(redis, new Sealer(KEY));
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+  beforeEach(async () => {
+    await f.queue.obliterate({ force: true });
+  });
+
+  it('refuses the admin API without the bearer token', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: ADMIN }]) {
+      const res = await fetch(f.url('/api/connections'), { headers });
+      assert.equal(res.status, 401);
+    }
+  });
+
+  it('creates a connection and answers a link for the user', async () => {
+    const res = await admin('/api/connections', {
+      method: 'POST',
+      body: JSON.stringify({ display_name: 'My Podcast Host', custom_data: { show: 'abc' }, return_url: 'https://host.example/back' }),
+    });
+    assert.equal(res.status, 201);
+    const body = (await res.json()) as { id: string; authorize_url: string };
+    assert.match(body.id, /^[A-Za-z0-9_-]{22}$/);
+    assert.ok(body.authorize_url.startsWith('http://bridge.example/oauth/start?t='));
+    const listed = (await (await admin('/api/connections')).json()) as { connections: Array<Record<string, unknown>> };
+    const mine = listed.connections.find((c) => c.id === body.id);
+    assert.equal(mine?.status, 'pending');
+    assert.deepEqual(mine?.custom_data, { show: 'abc' });
+    assert.equal(mine?.webhook_url, `http://bridge.example/webhooks/service/${body.id}`);
+  });
+
+  for (const [what, body] of [
+    ['no display_name', { custom_data: 1 }],
+    ['an empty display_name', { display_name: '' }],
+    ['a return_url that is not http(s)', { display_name: 'x', return_url: 'javascript:alert(1)' }],
+    ['an unknown field', { display_name: 'x', token: 'y' }],
+  ] as const) {
+    it(`refuses a connection with ${what} (400 with a reason)`, async () => {
+      const res = await admin('/api/connections', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, 400);
+      assert.ok(((await res.json()) as { message: string }).message.length > 0);
+    });
+  }
+
+  it('removes a connection; its webhook then answers 404', async () => {
+    const c = await store.create({ displayName: 'gone', customData: null, returnUrl: null });
+    assert.equal((await admin(`/api/connections/${c.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await admin(`/api/connections/${c.id}`)).status, 404);
+    const res = await fetch(f.url(`/webhooks/service/${c.id}`), {
+      method: 'POST',
+      body: await sign({ uuid: UUID }),
+      headers: { 'content-type': 'application/jwt' },
+    });
+    assert.equal(res.status, 404);
+  });
+
+  it('serves an OpenAPI description', async () => {
+    const doc = (await (await fetch(f.url('/openapi.json'))).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    for (const path of ['/api/connections', '/api/connections/{id}', '/webhooks/service/{connectionId}']) assert.ok(doc.paths[path], path);
+  });
+
+  describe('the JWT webhook', () => {
+    let id: string;
+    before(async () => {
+      id = (await store.create({ displayName: 'hook', customData: { show: 'xyz' }, returnUrl: null })).id;
+    });
+    const post = (body: string, contentType = 'application/jwt', connection = id) =>
+      fetch(f.url(`/webhooks/service/${connection}`), { method: 'POST', body, headers: { 'content-type': contentType } });
+
+    it('queues a verified webhook with the connection id, uuid and custom_data, and answers result_page_url', async () => {
+      const res = await post(await sign({ uuid: UUID, custom_data: { show: 'xyz' } }));
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { result_page_url: `https://podcasts.example/episodes/${UUID}?show=xyz` });
+      const [job, ...rest] = await jobs();
+      assert.equal(rest.length, 0);
+      assert.deepEqual(job?.data.owner, { kind: 'connection', id });
+      assert.equal(job?.data.uuid, UUID);
+      assert.deepEqual(job?.data.customData, { show: 'xyz' });
+    });
+
+    it('accepts a token signed with the previous client secret (rotation)', async () => {
+      assert.equal((await post(await sign({ uuid: UUID }, PREVIOUS_SECRET))).status, 200);
+    });
+
+    it('queues a redelivered JWT once', async () => {
+      const token = await sign({ uuid: UUID });
+      for (let i = 0; i < 3; i++) assert.equal((await post(token)).status, 200);
+      assert.equal((await jobs()).length, 1);
+    });
+
+    const tampered = async () => {
+      const [h, p, s] = (await sign({ uuid: UUID })).split('.');
+      const payload = Buffer.from(JSON.stringify({ uuid: 'AAAAAAAAAAAAAAAAAAAAAA' })).toString('base64url');
+      assert.ok(p);
+      return `${h}.${payload}.${s}`;
+    };
+    const refusals: Array<[string, () => Promise<string> | string, number, string?, string?]> = [
+      ['alg none', () => unsigned({ uuid: UUID }), 401],
+      ['HS512', () => sign({ uuid: UUID }, CLIENT_SECRET, 'HS512'), 401],
+      ['a wrong secret', () => sign({ uuid: UUID }, 'not-the-client-secret'), 401],
+      ['a tampered payload', tampered, 401],
+      ['a malformed token', () => 'not.a.jwt', 400],
+      ['an empty body', () => '', 400],
+      ['a payload without a valid uuid', () => sign({ uuid: '../../x' }), 400],
+      ['a form body', () => `uuid=${UUID}`, 415, 'application/x-www-form-urlencoded'],
+      ['an unknown connection', () => sign({ uuid: UUID }), 404, 'application/jwt', 'AAAAAAAAAAAAAAAAAAAAAA'],
+    ];
+    for (const [what, token, status, contentType, connection] of refusals) {
+      it(`refuses ${what} with ${status} and queues nothing`, async () => {
+        const res = await post(await token(), contentType, connection);
+        assert.equal(res.status, status);
+        assert.equal((await jobs()).length, 0);
+      });
+    }
+  });
+});

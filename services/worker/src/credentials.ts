@@ -1,0 +1,44 @@
+import { AuphonicClient, type ResponseObserver } from '@auphonic-bridge/auphonic';
+import type { ConnectionStore } from '@auphonic-bridge/connections';
+import type { Owner } from '@auphonic-bridge/queue';
+import { IngestError } from './errors.ts';
+
+/** What a job may call Auphonic with, and what to do when Auphonic refuses it. */
+export interface Credentials {
+  client: AuphonicClient;
+  /** Auphonic answered 401: remember it, so that later jobs do not hammer Auphonic. */
+  rejected(reason: string): Promise<void>;
+}
+
+export interface CredentialSources {
+  baseUrl: URL;
+  /** The account's API key, when this worker serves production webhooks. */
+  apiKey: string | null;
+  /** Connections and their sealed tokens, when it serves the External Service. */
+  connections: ConnectionStore | null;
+  onResponse?: ResponseObserver;
+}
+
+/** Looks credentials up by owner: the job itself carries ids only. */
+export async function credentialsFor(sources: CredentialSources, owner: Owner): Promise<Credentials> {
+  const client = (token: string) => new AuphonicClient({ baseUrl: sources.baseUrl, token, onResponse: sources.onResponse });
+  if (owner.kind === 'account') {
+    if (!sources.apiKey) throw new IngestError('ERR_NO_CREDENTIALS', 'AUPHONIC_API_KEY is not set on this worker', { retryable: false });
+    return { client: client(sources.apiKey), rejected: async () => {} };
+  }
+  if (!sources.connections) throw new IngestError('ERR_NO_CREDENTIALS', 'ENCRYPTION_KEY is not set on this worker', { retryable: false });
+  const store = sources.connections;
+  const connection = await store.get(owner.id);
+  if (!connection) throw new IngestError('ERR_NO_CREDENTIALS', `connection ${owner.id} no longer exists`, { retryable: false });
+  if (connection.status === 'needs_reauth') {
+    throw new IngestError('ERR_NEEDS_REAUTH', `connection ${owner.id} needs the user to authorise again`, { retryable: false });
+  }
+  const token = await store.accessToken(connection);
+  const userId = connection.auphonicUser?.userId;
+  if (!token || !userId)
+    throw new IngestError('ERR_NO_CREDENTIALS', `connection ${owner.id} has not been authorised`, { retryable: false });
+  return {
+    client: client(token),
+    rejected: (reason) => store.markNeedsReauth(userId, reason),
+  };
+}
