@@ -29,14 +29,18 @@ describe('backoffDelay', () => {
     );
   });
 
-  it("waits at least a server's Retry-After, capped at the maximum", () => {
+  it("waits at least a server's Retry-After, past the backoff's maximum but at most an hour", () => {
     assert.equal(
       backoffDelay(1, { retryAfterMs: 30_000 }, settings, () => 0),
       30_000,
     );
     assert.equal(
       backoffDelay(1, { retryAfterMs: 10 * 60_000 }, settings, () => 0),
-      60_000,
+      10 * 60_000,
+    );
+    assert.equal(
+      backoffDelay(1, { retryAfterMs: 5 * 3_600_000 }, settings, () => 0),
+      3_600_000,
     );
     assert.equal(
       backoffDelay(4, { retryAfterMs: 100 }, settings, () => 1),

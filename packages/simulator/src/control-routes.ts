@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken, readBody, sendJson } from './http-util.ts';
+import { pseudoRandomBytes } from './ids.ts';
+import type { AddProductionInput, SimulatedFile } from './productions.ts';
+import type { AuphonicSimulator } from './simulator.ts';
+
+type WireFile = Omit<SimulatedFile, 'content' | 'path'> & { content?: string | { size: number } };
+
+/**
+ * Drives the simulator over HTTP (the demo, a compose profile), guarded by the
+ * simulator's API key: POST /_simulator/productions, and
+ * POST /_simulator/productions/{uuid}/complete.
+ */
+export function controlRoutes(sim: () => AuphonicSimulator, apiKey: string) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (!url.pathname.startsWith('/_simulator/')) return false;
+    if (bearerToken(req, url) !== apiKey) {
+      sendJson(res, 401, { error: 'the simulator API key is required' });
+      return true;
+    }
+    let body: Record<string, unknown> = {};
+    try {
+      const text = await readBody(req);
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      sendJson(res, 400, { error: 'invalid JSON' });
+      return true;
+    }
+    const complete = /^\/_simulator\/productions\/([A-Za-z0-9]{22})\/complete$/.exec(url.pathname);
+    if (req.method === 'POST' && url.pathname === '/_simulator/productions') {
+      const input = body as Omit<AddProductionInput, 'files'> & { files?: WireFile[] };
+      const files = (input.files ?? []).map((f, i): SimulatedFile => {
+        const { content, ...rest } = f;
+        if (typeof content === 'string') return { ...rest, content: Buffer.from(content) };
+        if (content && typeof content === 'object') return { ...rest, content: pseudoRandomBytes(content.size, i + 1) };
+        return rest;
+      });
+      sendJson(res, 201, await sim().addProduction({ ...input, files }));
+      return true;
+    }
+    if (req.method === 'POST' && complete?.[1]) {
+      const status = typeof body.status === 'number' ? body.status : undefined;
+      sendJson(res, 200, await sim().completeProduction(complete[1], { status }));
+      return true;
+    }
+    sendJson(res, 404, { error: 'no such simulator route' });
+    return true;
+  };
+}

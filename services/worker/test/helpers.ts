@@ -1,0 +1,109 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addProductionJob, createProductionQueue, type ProductionJobResult, type ProductionQueue } from '@auphonic-bridge/queue';
+import { createLogger } from '@auphonic-bridge/runtime';
+import { AuphonicSimulator } from '@auphonic-bridge/simulator';
+import { LogCapture, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { readConfig } from '../src/config.ts';
+import { WorkerService } from '../src/service.ts';
+
+export const API_KEY = 'sim-api-key-0123456789';
+
+export interface WorkerFixture {
+  redis: TestRedis;
+  sim: AuphonicSimulator;
+  storageDir: string;
+  logs: LogCapture;
+  queue: ProductionQueue;
+  env: Record<string, string>;
+  startWorker(env?: Record<string, string>): Promise<WorkerService>;
+  enqueue(uuid: string, reportedStatus?: number): Promise<Job>;
+  /** Resolves with the job's final state and result or failure reason. */
+  settled(job: Job): Promise<{ state: string; result?: ProductionJobResult; reason?: string }>;
+  /** Each attempt fetches the details first: counting those counts attempts. */
+  detailCalls(uuid: string): number;
+  /** Files under STORAGE_DIR, relative, temporary area included. */
+  listFiles(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Real redis-server, real simulator over loopback HTTP, real files in a temp dir. */
+export async function startFixture(): Promise<WorkerFixture> {
+  const redis = await startRedis();
+  const sim = await AuphonicSimulator.start({ apiKey: API_KEY });
+  const storageDir = await mkdtemp(join(tmpdir(), 'bridge-storage-'));
+  const logs = new LogCapture();
+  const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
+  const queue = createProductionQueue(connection);
+  const workers: WorkerService[] = [];
+  const env = {
+    REDIS_URL: redis.url.toString(),
+    AUPHONIC_BASE_URL: sim.baseUrl.origin,
+    AUPHONIC_API_KEY: API_KEY,
+    STORAGE_DIR: storageDir,
+    RETRY_BASE_DELAY_MS: '20',
+    RETRY_MAX_DELAY_MS: '200',
+    LOG_LEVEL: 'debug',
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+  };
+  return {
+    redis,
+    sim,
+    storageDir,
+    logs,
+    queue,
+    env,
+    async startWorker(overrides = {}) {
+      const config = readConfig({ ...env, ...overrides });
+      const worker = WorkerService.create(config, createLogger({ service: 'worker', level: 'debug', destination: logs }));
+      await worker.start();
+      workers.push(worker);
+      return worker;
+    },
+    enqueue: (uuid, reportedStatus = 3) => addProductionJob(queue, { uuid, owner: { kind: 'account' }, reportedStatus }),
+    async settled(job) {
+      const id = job.id as string;
+      return waitFor(
+        async () => {
+          const current = await queue.getJob(id);
+          const state = await current?.getState();
+          if (!current || (state !== 'completed' && state !== 'failed')) return null;
+          return { state, result: current.returnvalue, reason: current.failedReason };
+        },
+        `job ${id} to settle`,
+        30_000,
+      );
+    },
+    detailCalls: (uuid) => sim.requests.filter((r) => r.origin === 'api' && r.path === `/api/production/${uuid}.json`).length,
+    async listFiles() {
+      const entries = await readdir(storageDir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(storageDir.length + 1))
+        .sort();
+    },
+    async close() {
+      for (const w of workers) await w.destroy();
+      await queue.close();
+      connection.disconnect();
+      await sim.close();
+      await redis.close();
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Deterministic bytes that differ per seed, so a wrong offset shows. */
+export function bytes(size: number, seed = 1): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let x = seed * 2654435761;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    buf[i] = x >>> 24;
+  }
+  return buf;
+}

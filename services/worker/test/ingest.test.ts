@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { API_KEY, bytes, startFixture, type WorkerFixture } from './helpers.ts';
+
+describe('worker: a production from webhook to verified files', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+    await f.startWorker();
+  });
+  after(() => f.close());
+
+  const stored = (uuid: string, name: string) => readFile(join(f.storageDir, 'account', uuid, name));
+  const record = async (uuid: string) => JSON.parse((await stored(uuid, 'auphonic-production.json')).toString('utf8'));
+  const storageRequests = (uuid: string) => f.sim.requests.filter((r) => r.origin === 'storage' && r.path.includes(uuid));
+
+  it('stores every output file with exact bytes beside the production record', async () => {
+    const mp3 = bytes(300_000, 1);
+    const m4a = bytes(200_000, 2);
+    const srt = Buffer.from('1\n00:00:00,000 --> 00:00:01,000\nHallo Welt\n');
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'episode.mp3', content: mp3, bitrate: 128 },
+        { filename: 'episode.m4a', content: m4a },
+        { filename: 'Folge 1 – Über.srt', content: srt },
+      ],
+      metadata: { title: 'Episode 1' },
+    });
+    const job = await f.enqueue(p.uuid);
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.deepEqual(end.result, {
+      uuid: p.uuid,
+      outcome: 'stored',
+      files: 3,
+      bytes: mp3.length + m4a.length + srt.length,
+      stored: [
+        { filename: 'episode.mp3', format: 'mp3', key: `account/${p.uuid}/episode.mp3` },
+        { filename: 'episode.m4a', format: 'aac', key: `account/${p.uuid}/episode.m4a` },
+        { filename: 'Folge 1 – Über.srt', format: 'subtitle', key: `account/${p.uuid}/Folge 1 – Über.srt` },
+      ],
+    });
+    assert.deepEqual(await stored(p.uuid, 'episode.mp3'), mp3);
+    assert.deepEqual(await stored(p.uuid, 'episode.m4a'), m4a);
+    assert.deepEqual(await stored(p.uuid, 'Folge 1 – Über.srt'), srt);
+
+    const r = await record(p.uuid);
+    assert.deepEqual(r.production, f.sim.production(p.uuid), 'the record keeps the details as fetched, unknown fields included');
+    assert.equal(r.bridge.outcome, 'stored');
+    assert.deepEqual(
+      r.bridge.files.map((x: { filename: string; checksumVerified: boolean }) => [x.filename, x.checksumVerified]),
+      [
+        ['episode.mp3', true],
+        ['episode.m4a', true],
+        ['Folge 1 – Über.srt', true],
+      ],
+    );
+    assert.ok(!(await f.listFiles()).some((x) => x.includes('.incoming/') && x.endsWith('.part')), 'no temporary file left');
+  });
+
+  it('never sends the API key to object storage, and never logs or queues it', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'a.mp3', content: bytes(1000) }] });
+    const job = await f.enqueue(p.uuid);
+    assert.equal((await f.settled(job)).state, 'completed');
+    const reqs = storageRequests(p.uuid);
+    assert.ok(reqs.length > 0);
+    assert.ok(reqs.every((r) => !r.hasAuthorization));
+    assert.ok(f.sim.requests.some((r) => r.origin === 'api' && r.hasAuthorization));
+    assert.ok(!f.logs.text.includes(API_KEY));
+    assert.ok(!JSON.stringify(job.data).includes(API_KEY));
+    assert.ok(f.logs.records().some((l) => l.uuid === p.uuid && l.msg === 'production stored'));
+  });
+
+  it('records a production in Error and downloads nothing', async () => {
+    const p = await f.sim.addProduction({ status: 2, files: [{ filename: 'x.mp3', content: bytes(100) }] });
+    const end = await f.settled(await f.enqueue(p.uuid, 2));
+    assert.equal(end.state, 'completed');
+    assert.equal(end.result?.outcome, 'error-recorded');
+    assert.equal((await record(p.uuid)).bridge.outcome, 'error');
+    assert.equal(storageRequests(p.uuid).length, 0);
+    await assert.rejects(stored(p.uuid, 'x.mp3'), { code: 'ENOENT' });
+  });
+
+  it('trusts the API over the webhook: waits while Auphonic says it is still running', async () => {
+    const p = await f.sim.addProduction({ status: 4, files: [{ filename: 'late.mp3', content: bytes(5000, 7) }] });
+    const job = await f.enqueue(p.uuid, 3);
+    setTimeout(() => void f.sim.updateProduction(p.uuid, { status: 3 }), 300);
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok(f.detailCalls(p.uuid) >= 2, 'it retried while the production was running');
+    assert.deepEqual(await stored(p.uuid, 'late.mp3'), bytes(5000, 7));
+  });
+
+  it('does not download again when the same webhook comes again, but does after a real re-run', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'dup.mp3', content: bytes(50_000, 3) }] });
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'stored');
+    const again = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(again.result?.outcome, 'unchanged');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'dup.mp3'), 1);
+
+    await f.sim.updateProduction(p.uuid, { files: [{ filename: 'dup.mp3', content: bytes(60_000, 4) }] });
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'stored');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'dup.mp3'), 2);
+    assert.deepEqual(await stored(p.uuid, 'dup.mp3'), bytes(60_000, 4));
+  });
+
+  it('recovers from 5xx answers of the API and of storage', async () => {
+    const content = bytes(80_000, 5);
+    const p = await f.sim.addProduction({ files: [{ filename: 'flaky.mp3', content }] });
+    f.sim.inject({ target: 'details', kind: 'status', status: 502, times: 2, uuid: p.uuid });
+    f.sim.inject({ target: 'storage', kind: 'status', status: 503, times: 1, uuid: p.uuid });
+    f.sim.inject({ target: 'download', kind: 'status', status: 500, times: 1, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok(f.detailCalls(p.uuid) >= 3);
+    assert.deepEqual(await stored(p.uuid, 'flaky.mp3'), content);
+  });
+
+  it('honours Retry-After on a 429', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'slow.mp3', content: bytes(1000) }] });
+    f.sim.inject({ target: 'details', kind: 'status', status: 429, retryAfterSeconds: 1, times: 1, uuid: p.uuid });
+    const started = Date.now();
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    // The backoff settings here are 20-200 ms: only Retry-After explains a wait of a second.
+    assert.ok(Date.now() - started >= 1000, `retried after ${Date.now() - started} ms`);
+  });
+
+  it('resumes a download cut off mid-body with a Range request and ends with exact bytes', async () => {
+    const content = bytes(1_000_000, 9);
+    const p = await f.sim.addProduction({ files: [{ filename: 'cut.mp3', content }] });
+    f.sim.inject({ target: 'storage', kind: 'cut', afterBytes: 300_000, times: 2, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(f.detailCalls(p.uuid), 1, 'resumed within the first attempt');
+    assert.deepEqual(await stored(p.uuid, 'cut.mp3'), content);
+    const ranges = storageRequests(p.uuid).map((r) => r.range);
+    assert.deepEqual(ranges, [undefined, 'bytes=300000-', 'bytes=600000-']);
+  });
+
+  it('starts over when the source ignores Range, still with exact bytes', async () => {
+    const content = bytes(500_000, 11);
+    const p = await f.sim.addProduction({ files: [{ filename: 'norange.mp3', content }] });
+    f.sim.inject({ target: 'storage', kind: 'cut', afterBytes: 200_000, times: 1, uuid: p.uuid });
+    f.sim.inject({ target: 'storage', kind: 'no-range', times: 5, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.deepEqual(await stored(p.uuid, 'norange.mp3'), content);
+  });
+
+  it('gets a fresh link when the presigned one has expired', async () => {
+    const content = bytes(10_000, 12);
+    const p = await f.sim.addProduction({ files: [{ filename: 'expired.mp3', content }] });
+    f.sim.inject({ target: 'download', kind: 'expired-link', times: 1, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.deepEqual(await stored(p.uuid, 'expired.mp3'), content);
+  });
+
+  it('fails at once, without retries, on a production Auphonic does not know', async () => {
+    const end = await f.settled(await f.enqueue('AAAAAAAAAAAAAAAAAAAAAA'));
+    assert.equal(end.state, 'failed');
+    assert.equal(f.detailCalls('AAAAAAAAAAAAAAAAAAAAAA'), 1);
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_NOT_FOUND/);
+  });
+
+  it('fails at once when Auphonic reports an error inside an HTTP 200 answer', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'e.mp3', content: bytes(10) }] });
+    f.sim.inject({ target: 'details', kind: 'envelope-error', statusCode: 401, message: "Token doesn't exist", times: 1, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.equal(f.detailCalls(p.uuid), 1);
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAUTHORIZED.*Token doesn't exist/);
+  });
+
+  const noFiles = async (uuid: string) => (await f.listFiles()).filter((x) => x.includes(uuid) || x.endsWith('.part'));
+
+  it('leaves nothing when the checksum does not match', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'bad.mp3', content: bytes(20_000), checksum: '0'.repeat(32) }] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /checksum/);
+    assert.deepEqual(await noFiles(p.uuid), []);
+  });
+
+  it('leaves nothing when the size does not match', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'short.mp3', content: bytes(20_000), size: 30_000 }] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /bytes/);
+    assert.deepEqual(await noFiles(p.uuid), []);
+  });
+
+  it('refuses a download_url off the Auphonic host, permanently, fetching nothing', async () => {
+    const p = await f.sim.addProduction({
+      files: [{ filename: 'evil.mp3', content: bytes(100), downloadUrl: 'http://127.0.0.2:9/api/download/audio-result/x/evil.mp3' }],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.equal(f.detailCalls(p.uuid), 1);
+    assert.match(end.reason ?? '', /ERR_DOWNLOAD_FOREIGN_HOST/);
+    assert.deepEqual(await noFiles(p.uuid), []);
+  });
+
+  for (const filename of ['../../escape.mp3', '..', 'a/b.mp3', '.hidden.mp3', 'auphonic-production.json']) {
+    it(`refuses the output filename ${JSON.stringify(filename)} without writing anything`, async () => {
+      const p = await f.sim.addProduction({ files: [{ filename, content: bytes(100) }] });
+      const end = await f.settled(await f.enqueue(p.uuid));
+      assert.equal(end.state, 'failed');
+      assert.equal(f.detailCalls(p.uuid), 1);
+      assert.match(end.reason ?? '', /ERR_UNSAFE_OUTPUT/);
+      assert.deepEqual(await noFiles(p.uuid), []);
+      assert.ok(!(await f.listFiles()).some((x) => x.includes('escape')));
+    });
+  }
+
+  it('skips outputs Auphonic has not rendered yet and says so in the record', async () => {
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'ready.mp3', content: bytes(100) },
+        { filename: 'pending.ogg', content: bytes(100), downloadUrl: null },
+      ],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.files, 1);
+    assert.deepEqual((await record(p.uuid)).bridge.notRendered, ['pending.ogg']);
+  });
+});
+
+describe('worker: bad credentials', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+    await f.startWorker({ AUPHONIC_API_KEY: 'not-the-right-key' });
+  });
+  after(() => f.close());
+
+  it('fails a job at once on 401, with a clear reason', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'a.mp3', content: bytes(100) }] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.equal(f.detailCalls(p.uuid), 1);
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAUTHORIZED/);
+    assert.ok(!f.logs.text.includes('not-the-right-key'));
+  });
+});
