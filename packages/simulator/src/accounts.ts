@@ -52,6 +52,11 @@ export class Accounts {
     return this.#users.get(userId);
   }
 
+  /** The user's live tokens (tests look for them where they must not be). */
+  tokensOf(userId: string): string[] {
+    return [...this.#tokens].filter(([, owner]) => owner === userId).map(([token]) => token);
+  }
+
   /** Every token of the user stops working: the next call answers 401. */
   revokeTokens(userId: string): void {
     for (const [token, owner] of this.#tokens) if (owner === userId) this.#tokens.delete(token);

@@ -14,6 +14,7 @@ export interface Enqueuer {
 /** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
 export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number }): Enqueuer {
   let events: QueueEvents | undefined;
+  let eventsConnection: Redis | undefined;
   return {
     async enqueueProduction(job) {
       const add = addProductionJob(queue, job);
@@ -32,19 +33,24 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
       }
     },
     async waitForResult(jobId, timeoutMs) {
-      // A blocking connection of its own, made only when someone waits.
-      events ??= new QueueEvents(QUEUES.productions, { connection: connection.duplicate() });
-      events.on('error', () => {});
-      const job = await Job.fromId<unknown, ProductionJobResult>(queue, jobId);
-      if (!job) return undefined;
       try {
-        return await job.waitUntilFinished(events, timeoutMs);
+        // A blocking connection of its own, made only when someone waits.
+        if (!events) {
+          eventsConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+          events = new QueueEvents(QUEUES.productions, { connection: eventsConnection });
+          events.on('error', () => {});
+        }
+        const job = await Job.fromId<unknown, ProductionJobResult>(queue, jobId);
+        return job ? await job.waitUntilFinished(events, timeoutMs) : undefined;
       } catch {
+        // Not finished in time, or failed: the webhook is answered without the file link.
         return undefined;
       }
     },
     async close() {
       await events?.close();
+      // BullMQ leaves a connection it was given open.
+      eventsConnection?.disconnect();
     },
   };
 }
