@@ -1,17 +1,51 @@
-# One image per service: docker build --target ingress|worker .
-# Node runs the TypeScript sources directly (type stripping), so there is no build step.
-FROM node:24-slim AS base
-RUN npm install -g pnpm@12.21.0 && npm cache clean --force
-WORKDIR /app
-COPY . .
-RUN pnpm install --frozen-lockfile --prod && rm -rf /root/.local/share/pnpm
-USER node
-ENV NODE_ENV=production
+# syntax=docker/dockerfile:1
+# One image per service: docker build --target ingress|worker|dashboard .
+# Node runs the TypeScript sources directly (type stripping): no compile step.
+# Each image holds its service's pruned bundle (scripts/bundle.ts): its own
+# sources, the workspace packages it uses, and their production dependencies.
 
-FROM base AS ingress
+FROM node:24-slim AS build
+RUN npm install -g pnpm@12.21.0 && npm cache clean --force
+WORKDIR /src
+COPY . .
+RUN for s in ingress worker dashboard; do node scripts/bundle.ts "$s" "/bundles/$s"; done
+
+FROM node:24-slim AS runtime
+# tini as PID 1: signals reach node, zombies are reaped.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+ENTRYPOINT ["/usr/bin/tini", "--"]
+
+FROM runtime AS ingress
+COPY --from=build --chown=root:root /bundles/ingress /app
+USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "services/ingress/src/main.ts"]
 
-FROM base AS worker
-CMD ["node", "services/worker/src/main.ts"]
+FROM runtime AS worker
+COPY --from=build --chown=root:root /bundles/worker /app
+# The storage volume's mount point, owned by the user that writes to it.
+RUN mkdir -p /data/productions && chown node:node /data/productions
+USER node
+EXPOSE 9464
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# As `pnpm start:worker`: a small young generation keeps a streaming download's garbage from piling up.
+CMD ["node", "--max-semi-space-size=1", "services/worker/src/main.ts"]
+
+FROM runtime AS dashboard
+COPY --from=build --chown=root:root /bundles/dashboard /app
+USER node
+EXPOSE 3001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "services/dashboard/src/main.ts"]
+
+# The Auphonic simulator and the demo driver, for `docker compose --profile demo up` only
+# (neither has dependencies beyond Node).
+FROM runtime AS simulator
+COPY --from=build /src/packages/simulator /app/packages/simulator
+COPY --from=build /src/scripts/compose-demo.ts /app/scripts/compose-demo.ts
+USER node
+EXPOSE 4010 4011
+CMD ["node", "packages/simulator/src/cli.ts"]

@@ -21,7 +21,6 @@ const WEBHOOKS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const mb = (bytes: number) => bytes / (1024 * 1024);
 
 const redis = await startRedis();
 const work = await mkdtemp(join(tmpdir(), 'bridge-bench-'));
@@ -111,58 +110,63 @@ async function benchDownload(): Promise<void> {
     if (!file?.download_url) throw new Error('no download_url');
     out(`download: one ${FILE_MB} MiB file, served by the simulator (302 to its storage origin) on loopback`);
 
-    // curl: same URL, same redirect, same server; written to disk like the worker does.
+    // curl: same URL, same redirect, same server, written to disk; then the same with an MD5
+    // computed on the way (md5sum), which is the work the worker does on top of a plain copy.
     const curlOut = join(work, 'curl.bin');
-    const { stdout } = await promisify(execFile)('curl', [
-      '-sS',
-      '-L',
-      '-o',
-      curlOut,
-      '-H',
-      `Authorization: Bearer ${apiKey}`,
-      '-w',
-      '%{time_total} %{size_download}',
-      '-D',
-      '/dev/null',
-      file.download_url,
-    ]);
-    const [curlSeconds, curlBytes] = stdout.trim().split(' ').map(Number) as [number, number];
-    const curlRate = mb(curlBytes) / curlSeconds;
-    out(`  curl:   ${curlRate.toFixed(0)} MiB/s (${curlSeconds.toFixed(2)} s)`);
-    await rm(curlOut);
+    const curl = async (withMd5: boolean, withSync = false) => {
+      const fetchCmd = `curl -sS -L -H "Authorization: Bearer ${apiKey}" '${file.download_url}'`;
+      let cmd = withMd5 ? `${fetchCmd} | tee '${curlOut}' | md5sum > /dev/null` : `${fetchCmd} -o '${curlOut}'`;
+      if (withSync) cmd += ` && sync '${curlOut}'`;
+      const t0 = performance.now();
+      await promisify(execFile)('bash', ['-o', 'pipefail', '-c', cmd], { maxBuffer: 1 << 20 });
+      const seconds = (performance.now() - t0) / 1000;
+      await rm(curlOut);
+      return FILE_MB / seconds;
+    };
+    const curlRate = await curl(false);
+    const curlMd5Rate = await curl(true);
+    const curlMd5SyncRate = await curl(true, true);
+    out(`  curl:                   ${curlRate.toFixed(0)} MiB/s to a file (left in the page cache)`);
+    out(`  curl | md5sum:          ${curlMd5Rate.toFixed(0)} MiB/s to a file, MD5 on the way`);
+    out(`  curl | md5sum; sync:    ${curlMd5SyncRate.toFixed(0)} MiB/s, then fsync: the same work as the worker`);
 
-    const storageDir = join(work, 'storage');
-    const worker = spawnService('worker', {
-      REDIS_URL: redis.url.toString(),
-      AUPHONIC_BASE_URL: sim.baseUrl.origin,
-      AUPHONIC_API_KEY: apiKey,
-      STORAGE_DIR: storageDir,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    });
-    try {
-      await waitFor(() => worker.output().includes('worker ready'), 'worker');
-      const pid = worker.child.pid as number;
-      const started = performance.now();
-      const job = await addProductionJob(queue, { uuid: p.uuid, owner: { kind: 'account' }, reportedStatus: 3 });
-      await waitFor(async () => (await queue.getJob(job.id as string))?.finishedOn, 'the production to be stored', 600_000);
-      const seconds = (performance.now() - started) / 1000;
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-      const finished = await queue.getJob(job.id as string);
-      if (finished?.failedReason) throw new Error(finished.failedReason);
-      const stored = /"bytes":(\d+),"seconds":([\d.]+)/.exec(worker.output());
-      const downloadSeconds = stored ? Number(stored[2]) : seconds;
-      const rate = FILE_MB / downloadSeconds;
-      out(
-        `  worker: ${rate.toFixed(0)} MiB/s (${downloadSeconds.toFixed(2)} s download+verify+fsync; ${seconds.toFixed(2)} s webhook-job to record)`,
-      );
-      out(
-        `          peak RSS ${(peakKb / 1024).toFixed(0)} MB (target < 150 MB); throughput ${((rate / curlRate) * 100).toFixed(0)}% of curl's (target >= 80%)`,
-      );
-    } finally {
-      await worker.stop();
+    for (const verify of [true, false]) {
+      const storageDir = join(work, `storage-${verify}`);
+      const worker = spawnService('worker', {
+        REDIS_URL: redis.url.toString(),
+        AUPHONIC_BASE_URL: sim.baseUrl.origin,
+        AUPHONIC_API_KEY: apiKey,
+        STORAGE_DIR: storageDir,
+        METRICS_PORT: '0',
+        VERIFY_CHECKSUMS: String(verify),
+        LOG_LEVEL: 'info',
+      });
+      try {
+        await waitFor(() => worker.output().includes('worker ready'), 'worker');
+        const pid = worker.child.pid as number;
+        const idleKb = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        await queue.obliterate({ force: true });
+        const job = await addProductionJob(queue, { uuid: p.uuid, owner: { kind: 'account' }, reportedStatus: 3 });
+        await waitFor(async () => (await queue.getJob(job.id as string))?.finishedOn, 'the production to be stored', 600_000);
+        const finished = await queue.getJob(job.id as string);
+        if (finished?.failedReason) throw new Error(finished.failedReason);
+        const peakKb = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        const stored = /"bytes":(\d+),"seconds":([\d.]+),"commitMs":(\d+)/.exec(worker.output());
+        const seconds = Number(stored?.[2]);
+        const rate = FILE_MB / seconds;
+        const transfer = FILE_MB / (seconds - Number(stored?.[3]) / 1000);
+        out(
+          `  worker, ${verify ? 'MD5 verified' : 'VERIFY_CHECKSUMS=false'}: ${rate.toFixed(0)} MiB/s with fsync and rename ` +
+            `(${((rate / curlMd5SyncRate) * 100).toFixed(0)}% of curl | md5sum; sync), ${transfer.toFixed(0)} MiB/s before the fsync ` +
+            `(${((transfer / (verify ? curlMd5Rate : curlRate)) * 100).toFixed(0)}% of ${verify ? 'curl | md5sum' : 'plain curl'}); ` +
+            `peak RSS ${(peakKb / 1024).toFixed(0)} MB (idle ${(idleKb / 1024).toFixed(0)} MB)`,
+        );
+      } finally {
+        await worker.stop();
+        await rm(storageDir, { recursive: true, force: true });
+      }
     }
+    out('  targets: worker peak RSS < 150 MB; throughput >= 80% of curl');
   } finally {
     await queue.close();
     connection.disconnect();

@@ -11,6 +11,8 @@ const sim = await AuphonicSimulator.start({
   host: process.env.SIMULATOR_HOST ?? '127.0.0.1',
   apiPort: Number(process.env.SIMULATOR_PORT ?? 4010),
   storagePort: Number(process.env.SIMULATOR_STORAGE_PORT ?? 4011),
+  publicUrl: process.env.SIMULATOR_PUBLIC_URL,
+  publicStorageUrl: process.env.SIMULATOR_PUBLIC_STORAGE_URL,
 });
 process.stdout.write(`${JSON.stringify({ msg: 'auphonic simulator ready', api: sim.baseUrl.origin, storage: sim.storageUrl.origin })}\n`);
 const stop = () => void sim.close().then(() => process.exit(0));

@@ -22,6 +22,9 @@ export interface SimulatorOptions {
   linkTtlMs?: number;
   /** The registered OAuth app, for the External Service flow. */
   oauth?: OAuthAppConfig;
+  /** How clients reach the API and the storage, when not as host:port (e.g. http://simulator:4010 in compose). */
+  publicUrl?: string;
+  publicStorageUrl?: string;
 }
 
 /**
@@ -74,8 +77,8 @@ export class AuphonicSimulator {
     await Promise.all([once(sim.#api, 'listening'), once(sim.#storage, 'listening')]);
     const urlOf = (server: Server) =>
       new URL(`http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as { port: number }).port}/`);
-    sim.#baseUrl = urlOf(sim.#api);
-    sim.#storageUrl = urlOf(sim.#storage);
+    sim.#baseUrl = opts.publicUrl ? new URL(opts.publicUrl) : urlOf(sim.#api);
+    sim.#storageUrl = opts.publicStorageUrl ? new URL(opts.publicStorageUrl) : urlOf(sim.#storage);
     return sim;
   }
 

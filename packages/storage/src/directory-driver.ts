@@ -109,10 +109,17 @@ export class DirectoryDriver implements StorageDriver {
   }
 }
 
+/** Bytes allowed in flight to the disk before write() waits: network reads and disk writes overlap. */
+const MAX_PENDING_BYTES = 2 * 1024 * 1024;
+
 class FileUpload implements Upload {
   #fh: FileHandle | null;
   #written = 0;
   #done = false;
+  /** Positional writes under way; they may complete in any order. */
+  readonly #pending = new Set<Promise<void>>();
+  #pendingBytes = 0;
+  #failure: unknown;
   readonly #tempPath: string;
   readonly #finalPath: string;
 
@@ -128,29 +135,45 @@ class FileUpload implements Upload {
 
   #handle(): FileHandle {
     if (!this.#fh || this.#done) throw new Error('upload already finished');
+    if (this.#failure) throw unavailable(this.#failure);
     return this.#fh;
   }
 
+  /** Queues the chunk at its offset; waits only while too many bytes are in flight. The caller must not reuse the chunk. */
   async write(chunk: Uint8Array): Promise<void> {
     const fh = this.#handle();
-    let offset = 0;
-    try {
-      while (offset < chunk.length) {
-        const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, this.#written);
-        offset += bytesWritten;
-        this.#written += bytesWritten;
-      }
-    } catch (err) {
-      throw unavailable(err);
-    }
+    const position = this.#written;
+    this.#written += chunk.length;
+    this.#pendingBytes += chunk.length;
+    const task = writeAll(fh, chunk, position).then(
+      () => {
+        this.#pendingBytes -= chunk.length;
+        this.#pending.delete(task);
+      },
+      (err: unknown) => {
+        this.#failure ??= err;
+        this.#pendingBytes -= chunk.length;
+        this.#pending.delete(task);
+      },
+    );
+    this.#pending.add(task);
+    while (this.#pendingBytes > MAX_PENDING_BYTES) await Promise.race(this.#pending);
+    this.#handle();
+  }
+
+  async #drain(): Promise<void> {
+    await Promise.all(this.#pending);
+    this.#handle();
   }
 
   async restart(): Promise<void> {
+    await this.#drain();
     await this.#handle().truncate(0);
     this.#written = 0;
   }
 
   async commit(): Promise<void> {
+    await this.#drain();
     const fh = this.#handle();
     try {
       await fh.sync();
@@ -168,9 +191,18 @@ class FileUpload implements Upload {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    await Promise.allSettled(this.#pending);
     await this.#fh?.close().catch(() => {});
     this.#fh = null;
     await rm(this.#tempPath, { force: true });
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, position + offset);
+    offset += bytesWritten;
   }
 }
 

@@ -1,4 +1,4 @@
 export { LogCapture } from './logs.ts';
-export { REPO_ROOT, type SpawnedService, spawnService } from './process.ts';
+export { REPO_ROOT, type SpawnedService, spawnService, startArgs } from './process.ts';
 export { freePort, startRedis, type TestRedis } from './redis-server.ts';
 export { waitFor } from './wait.ts';

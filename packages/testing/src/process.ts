@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, for spawning services the way `pnpm start:*` does. */
@@ -13,10 +14,21 @@ export interface SpawnedService {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `node services/<name>/src/main.ts` with exactly the given environment (plus PATH). */
-export function spawnService(name: string, env: Record<string, string>): SpawnedService {
-  const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
-    cwd: REPO_ROOT,
+/**
+ * The node arguments of `pnpm start:<name>`, read from the root package.json,
+ * so that tests start a service exactly the way operators do.
+ */
+export function startArgs(name: string): string[] {
+  const scripts = (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const command = scripts[`start:${name}`];
+  if (!command?.startsWith('node ')) throw new Error(`no "start:${name}" script of the form "node …"`);
+  return command.split(/\s+/).slice(1);
+}
+
+/** Runs a service as `pnpm start:<name>` does, with exactly the given environment (plus PATH). */
+export function spawnService(name: string, env: Record<string, string>, opts: { cwd?: string } = {}): SpawnedService {
+  const child = spawn(process.execPath, startArgs(name), {
+    cwd: opts.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,6 +20,8 @@ export interface DownloadRequest {
 export interface DownloadResult {
   size: number;
   md5: string;
+  /** Time spent making it durable and visible (fsync, rename): the disk's part. */
+  commitMs: number;
 }
 
 /**
@@ -99,8 +101,9 @@ export async function downloadToStorage(client: AuphonicClient, storage: Storage
         retryable: true,
       });
     }
+    const committing = performance.now();
     await upload.commit();
-    return { size, md5 };
+    return { size, md5, commitMs: Math.round(performance.now() - committing) };
   } finally {
     // Nothing after a commit; the temporary file otherwise.
     await upload.abort();

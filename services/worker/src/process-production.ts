@@ -197,7 +197,10 @@ async function storeFile(deps: ClientDeps, file: PlannedFile, ctx: IngestContext
     onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: file.expectedSize }),
   });
   const seconds = (Date.now() - started) / 1000;
-  log.info({ bytes: result.size, seconds, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) }, 'file stored');
+  log.info(
+    { bytes: result.size, seconds, commitMs: result.commitMs, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) },
+    'file stored',
+  );
   return {
     filename,
     format: file.output.format,

@@ -27,7 +27,7 @@ describe('worker process on SIGTERM (pnpm start:worker)', () => {
     assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'short.mp3')), content);
   });
 
-  it('releases a download it cannot finish in time, leaves no partial file, and another worker completes it', async () => {
+  it('releases a download it cannot finish in time, leaves no partial file, and a second worker process completes it', async () => {
     const content = bytes(4_000_000, 21);
     const p = await f.sim.addProduction({ files: [{ filename: 'long.mp3', content }] });
     f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 400_000, times: 1, uuid: p.uuid });
@@ -47,9 +47,14 @@ describe('worker process on SIGTERM (pnpm start:worker)', () => {
     assert.equal(await released?.getState(), 'waiting');
     assert.equal(released?.attemptsMade, 0, 'a release is not a failed attempt');
 
-    await f.startWorker();
-    const end = await f.settled(job);
-    assert.equal(end.state, 'completed', end.reason);
-    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'long.mp3')), content);
+    const second = spawnService('worker', f.env);
+    try {
+      const end = await f.settled(job);
+      assert.equal(end.state, 'completed', end.reason);
+      assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'long.mp3')), content);
+      assert.match(second.output(), /production stored/);
+    } finally {
+      assert.equal(await second.stop('SIGTERM'), 0);
+    }
   });
 });

@@ -1,0 +1,58 @@
+// node scripts/bundle.ts <service> <out-dir>
+// The pruned bundle of one service: its sources, the workspace packages it
+// depends on, and only their production dependencies, laid out as in the
+// repository (Node strips types only outside node_modules, so workspace
+// packages stay as sources, linked, not copied into node_modules). The
+// Dockerfile builds its images from this; the tests start it outside Docker.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const [service, outArg] = process.argv.slice(2);
+if (!service || !outArg) {
+  process.stderr.write('usage: node scripts/bundle.ts <service> <out-dir>\n');
+  process.exit(64);
+}
+const root = resolve(import.meta.dirname, '..');
+const out = resolve(outArg);
+const SCOPE = '@auphonic-bridge/';
+
+function manifest(dir: string): { name: string; dependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+}
+
+/** The service and every workspace package it needs at run time, as repository paths. */
+function closure(start: string): string[] {
+  const seen = new Set<string>();
+  const visit = (dir: string) => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    for (const [name, version] of Object.entries(manifest(dir).dependencies ?? {})) {
+      if (version.startsWith('workspace:')) visit(`packages/${name.slice(SCOPE.length)}`);
+    }
+  };
+  visit(start);
+  return [...seen];
+}
+
+const serviceDir = `services/${service}`;
+if (!existsSync(join(root, serviceDir, 'package.json'))) {
+  process.stderr.write(`no service ${service}\n`);
+  process.exit(64);
+}
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.node-version']) cpSync(join(root, file), join(out, file));
+const dirs = closure(serviceDir);
+for (const dir of dirs) {
+  for (const part of ['package.json', 'src', 'README.md']) {
+    if (existsSync(join(root, dir, part))) cpSync(join(root, dir, part), join(out, dir, part), { recursive: true });
+  }
+}
+// Production dependencies of this service only; the lockfile decides the versions.
+execFileSync('pnpm', ['install', '--prod', '--frozen-lockfile', '--ignore-scripts=false', '--filter', `${manifest(serviceDir).name}...`], {
+  cwd: out,
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, CI: 'true' },
+});
+process.stdout.write(`${JSON.stringify({ service, out, packages: dirs })}\n`);

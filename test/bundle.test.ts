@@ -1,0 +1,72 @@
+// What the images hold, proved outside Docker: each service's pruned bundle
+// (scripts/bundle.ts, as the Dockerfile runs it) starts on its own and serves
+// its health and metrics endpoints.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort, REPO_ROOT, spawnService, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+
+describe('per-service bundles', () => {
+  let redis: TestRedis;
+  let work: string;
+  before(async () => {
+    redis = await startRedis();
+    work = await mkdtemp(join(tmpdir(), 'bridge-bundles-'));
+  });
+  after(async () => {
+    await redis.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const bundle = (service: string) => {
+    const out = join(work, service);
+    execFileSync(process.execPath, ['scripts/bundle.ts', service, out], { cwd: REPO_ROOT, stdio: 'ignore' });
+    return out;
+  };
+
+  const cases: Array<[string, (port: number) => Record<string, string>, string, string | null]> = [
+    ['ingress', (port) => ({ PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRET: 'bundle-test-secret-0123' }), '/healthz', '/metrics'],
+    [
+      'worker',
+      (port) => ({
+        METRICS_PORT: String(port),
+        METRICS_HOST: '127.0.0.1',
+        AUPHONIC_API_KEY: 'bundle-test-key',
+        STORAGE_DIR: join(work, 'storage'),
+      }),
+      '/healthz',
+      '/metrics',
+    ],
+    [
+      'dashboard',
+      (port) => ({ PORT: String(port), HOST: '127.0.0.1', DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'bundle-test-password' }),
+      '/healthz',
+      null,
+    ],
+  ];
+
+  for (const [service, env, health, metrics] of cases) {
+    it(`${service}: holds only its own production dependencies, starts, and serves ${[health, metrics].filter(Boolean).join(' and ')}`, async () => {
+      const out = bundle(service);
+      assert.ok(!existsSync(join(out, 'node_modules/.pnpm/typescript@7.0.2')), 'no dev dependencies');
+      assert.ok(!existsSync(join(out, 'packages/simulator')), 'no test-only packages');
+      assert.equal(existsSync(join(out, 'node_modules/.pnpm/node_modules/fastify')), service !== 'worker', 'fastify only where it is used');
+      const port = await freePort();
+      const proc = spawnService(service, { REDIS_URL: redis.url.toString(), LOG_LEVEL: 'warn', ...env(port) }, { cwd: out });
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}${health}`)).status === 200, `${service} to be healthy`, 20_000);
+        if (metrics) {
+          const text = await (await fetch(`http://127.0.0.1:${port}${metrics}`)).text();
+          assert.match(text, /auphonic_bridge_queue_jobs/);
+          assert.match(text, /process_resident_memory_bytes/);
+        }
+      } finally {
+        assert.equal(await proc.stop('SIGTERM'), 0, proc.output());
+      }
+    });
+  }
+});
