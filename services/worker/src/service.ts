@@ -11,7 +11,7 @@ import {
   QUEUES,
 } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
-import { DirectoryDriver, type StorageDriver } from '@auphonic-bridge/storage';
+import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
@@ -33,7 +33,7 @@ export class WorkerService implements Service {
   private constructor(config: WorkerConfig, logger: Logger) {
     this.#config = config;
     this.#logger = logger;
-    this.storage = new DirectoryDriver(config.storageDir, { setting: 'STORAGE_DIR' });
+    this.storage = createStorage(config.storage);
     this.#redis = createWorkerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
     const registry = createRegistry('worker');

@@ -1,0 +1,48 @@
+import type { EnvReader } from '@auphonic-bridge/runtime';
+import { DirectoryDriver } from './directory-driver.ts';
+import type { StorageDriver } from './driver.ts';
+import { S3Driver, type S3Settings } from './s3-driver.ts';
+
+export type StorageConfig = { kind: 'directory'; path: string; setting: string } | ({ kind: 's3' } & S3Settings);
+
+/**
+ * STORAGE_URL chooses the driver: file:///path or s3://bucket/prefix;
+ * STORAGE_DIR is the directory driver's shorthand. S3 credentials come from
+ * the AWS SDK's own chain (environment, profiles, IRSA), never from here.
+ */
+export function readStorageConfig(r: EnvReader): StorageConfig {
+  const url = r.optionalString('STORAGE_URL');
+  const dir = r.optionalString('STORAGE_DIR');
+  if (url && dir) r.problem('STORAGE_DIR', 'set STORAGE_URL or STORAGE_DIR, not both');
+  if (!url) return { kind: 'directory', path: r.string('STORAGE_DIR'), setting: 'STORAGE_DIR' };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    r.problem('STORAGE_URL', 'must be file:///path or s3://bucket/prefix');
+    return { kind: 'directory', path: '', setting: 'STORAGE_URL' };
+  }
+  if (parsed.protocol === 'file:') return { kind: 'directory', path: decodeURIComponent(parsed.pathname), setting: 'STORAGE_URL' };
+  if (parsed.protocol !== 's3:' || !parsed.hostname) {
+    r.problem('STORAGE_URL', 'must be file:///path or s3://bucket/prefix');
+    return { kind: 'directory', path: '', setting: 'STORAGE_URL' };
+  }
+  const endpoint = r.optionalString('S3_ENDPOINT') ?? null;
+  if (endpoint && !/^https?:\/\//.test(endpoint)) r.problem('S3_ENDPOINT', 'must be an http(s) URL, or empty for AWS');
+  return {
+    kind: 's3',
+    bucket: parsed.hostname,
+    prefix: decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, ''),
+    endpoint,
+    region: r.string('S3_REGION', { default: r.optionalString('AWS_REGION') ?? 'us-east-1' }),
+    forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', { default: endpoint !== null }),
+    partSize: r.int('S3_PART_SIZE_MB', { default: 8, min: 5, max: 5120 }) * 1024 * 1024,
+    concurrency: r.int('S3_UPLOAD_CONCURRENCY', { default: 4, min: 1, max: 64 }),
+  };
+}
+
+export function createStorage(config: StorageConfig): StorageDriver {
+  if (config.kind === 'directory') return new DirectoryDriver(config.path, { setting: config.setting });
+  const { kind: _kind, ...settings } = config;
+  return new S3Driver(settings);
+}

@@ -1,0 +1,289 @@
+import { PassThrough } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload as MultipartUpload } from '@aws-sdk/lib-storage';
+import type { StorageDriver, Upload } from './driver.ts';
+import { StorageError } from './errors.ts';
+import { keySegments } from './keys.ts';
+
+export interface S3Settings {
+  bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing slash ('' for none). */
+  prefix: string;
+  /** Empty for AWS; the URL of any other S3-compatible service. */
+  endpoint: string | null;
+  region: string;
+  forcePathStyle: boolean;
+  /** Multipart part size, bytes (S3's minimum is 5 MiB). */
+  partSize: number;
+  /** Parts uploaded at once. Memory of one upload is about partSize × (concurrency + 1). */
+  concurrency: number;
+}
+
+/** A multipart upload left behind by a crash is aborted after this long (its parts are billed). */
+const STALE_UPLOAD_MS = 24 * 3600_000;
+
+/**
+ * Objects in an S3-compatible bucket. Bytes stream through lib-storage's
+ * multipart upload, which completes only when the stream ends: the upload's
+ * stream ends in commit(), after the caller verified size and checksum, so
+ * the final key never holds partial or unverified bytes; abort() fails the
+ * stream, and lib-storage then aborts the multipart upload.
+ */
+export class S3Driver implements StorageDriver {
+  readonly description: string;
+  readonly client: S3Client;
+  readonly #s: S3Settings;
+
+  constructor(settings: S3Settings, clientConfig: S3ClientConfig = {}) {
+    this.#s = settings;
+    this.description = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
+    this.client = new S3Client({
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      // Servers other than AWS may refuse the SDK's default CRC32 checksum headers.
+      requestChecksumCalculation: settings.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      ...clientConfig,
+    });
+  }
+
+  #key(key: string): string {
+    const segments = keySegments(key);
+    return [this.#s.prefix, ...segments].filter(Boolean).join('/');
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.#s.bucket }));
+    } catch (err) {
+      throw startupError(err, this.#s.bucket);
+    }
+    await this.#abortStaleUploads();
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.#s.bucket, Key: this.#key(key) }));
+      return { size: head.ContentLength ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw storageError(err);
+    }
+  }
+
+  async *read(key: string): AsyncIterable<Buffer> {
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.#s.bucket, Key: this.#key(key) }));
+      body = res.Body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw storageError(err);
+    }
+    for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+
+  async readJson(key: string): Promise<unknown | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.#s.bucket, Key: this.#key(key) }));
+      return JSON.parse((await res.Body?.transformToString('utf8')) ?? 'null');
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      if (err instanceof SyntaxError) return null;
+      throw storageError(err);
+    }
+  }
+
+  async writeJson(key: string, value: unknown): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.#s.bucket,
+          Key: this.#key(key),
+          Body: `${JSON.stringify(value, null, 2)}\n`,
+          ContentType: 'application/json',
+        }),
+      );
+    } catch (err) {
+      throw storageError(err);
+    }
+  }
+
+  async createUpload(key: string): Promise<Upload> {
+    return new S3Upload(this.client, this.#s, this.#key(key));
+  }
+
+  /** Multipart uploads a crashed worker left: abort those older than a day. Best effort (not every server lists them). */
+  async #abortStaleUploads(): Promise<void> {
+    try {
+      const list = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: this.#s.prefix || undefined }));
+      for (const u of list.Uploads ?? []) {
+        if (u.Key && u.UploadId && u.Initiated && Date.now() - u.Initiated.getTime() > STALE_UPLOAD_MS) {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.#s.bucket, Key: u.Key, UploadId: u.UploadId }));
+        }
+      }
+    } catch {
+      // Not implemented by some servers; a bucket lifecycle rule does the same (see the README).
+    }
+  }
+}
+
+class S3Upload implements Upload {
+  readonly #client: S3Client;
+  readonly #s: S3Settings;
+  readonly #key: string;
+  #body!: PassThrough;
+  #done!: Promise<unknown>;
+  #failure: unknown;
+  #written = 0;
+  #finished = false;
+
+  constructor(client: S3Client, settings: S3Settings, key: string) {
+    this.#client = client;
+    this.#s = settings;
+    this.#key = key;
+    this.#begin();
+  }
+
+  #begin(): void {
+    this.#failure = undefined;
+    this.#body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const upload = new MultipartUpload({
+      client: this.#client,
+      params: { Bucket: this.#s.bucket, Key: this.#key, Body: this.#body },
+      partSize: this.#s.partSize,
+      queueSize: this.#s.concurrency,
+      leavePartsOnError: false,
+    });
+    this.#done = upload.done().catch((err: unknown) => {
+      this.#failure ??= err;
+      throw err;
+    });
+    this.#done.catch(() => {});
+  }
+
+  get bytesWritten(): number {
+    return this.#written;
+  }
+
+  #check(): void {
+    if (this.#finished) throw new Error('upload already finished');
+    if (this.#failure) throw storageError(this.#failure);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#check();
+    this.#written += chunk.length;
+    if (!this.#body.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const go = () => {
+          this.#body.off('drain', go);
+          resolve();
+        };
+        this.#body.on('drain', go);
+        this.#done.catch(go);
+      });
+    }
+    this.#check();
+  }
+
+  /** The source could not resume: this multipart upload is aborted and a clean one begins. */
+  async restart(): Promise<void> {
+    await this.#cancel();
+    this.#written = 0;
+    this.#begin();
+  }
+
+  /** Ends the stream: lib-storage uploads the last part and completes; only now is the object visible. */
+  async commit(): Promise<void> {
+    this.#check();
+    this.#body.end();
+    try {
+      await this.#done;
+    } catch (err) {
+      throw storageError(err);
+    }
+    this.#finished = true;
+  }
+
+  async abort(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    await this.#cancel();
+  }
+
+  /** Failing the stream makes lib-storage abort its multipart upload before done() settles. */
+  async #cancel(): Promise<void> {
+    this.#body.destroy(new Error('upload cancelled'));
+    await this.#done.catch(() => {});
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(err) === 404;
+}
+
+const TRANSIENT = new Set([
+  'SlowDown',
+  'RequestTimeout',
+  'RequestTimeTooSkewed',
+  'InternalError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'ThrottlingException',
+]);
+
+/** Outages and throttling are worth another attempt; refusals are not. */
+export function storageError(err: unknown): StorageError {
+  if (err instanceof StorageError) return err;
+  const name = (err as { name?: string })?.name ?? 'Error';
+  const status = statusOf(err);
+  const code = (err as { code?: string })?.code;
+  const retryable =
+    TRANSIENT.has(name) || (status !== undefined && (status >= 500 || status === 429)) || (status === undefined && code !== undefined);
+  return new StorageError('ERR_STORAGE_UNAVAILABLE', `S3 ${name}${status ? ` (HTTP ${status})` : ''}`, { retryable, cause: err });
+}
+
+function startupError(err: unknown, bucket: string): StorageError {
+  const name = (err as { name?: string })?.name ?? 'Error';
+  const status = statusOf(err);
+  if (name === 'NoSuchBucket' || name === 'NotFound' || status === 404) {
+    return new StorageError('ERR_STORAGE_UNAVAILABLE', `STORAGE_URL: bucket "${bucket}" does not exist`, { retryable: false, cause: err });
+  }
+  if (
+    status === 403 ||
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'AccessDenied' ||
+    name === 'CredentialsProviderError'
+  ) {
+    return new StorageError(
+      'ERR_STORAGE_UNAVAILABLE',
+      `S3 refused the credentials for bucket "${bucket}" (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS profile / IRSA role)`,
+      { retryable: false, cause: err },
+    );
+  }
+  return new StorageError(
+    'ERR_STORAGE_UNAVAILABLE',
+    `STORAGE_URL: cannot reach bucket "${bucket}" (${name}${status ? `, HTTP ${status}` : ''}); check S3_ENDPOINT and S3_REGION`,
+    {
+      retryable: false,
+      cause: err,
+    },
+  );
+}

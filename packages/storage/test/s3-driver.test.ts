@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startS3, type TestS3 } from '@auphonic-bridge/testing';
+import { S3Driver, type S3Settings } from '../src/s3-driver.ts';
+
+// What only the S3 driver does; the shared behaviour is in contract.ts.
+describe('S3Driver', () => {
+  let s3: TestS3;
+  let settings: S3Settings;
+  before(async () => {
+    s3 = await startS3();
+    settings = {
+      bucket: s3.bucket,
+      prefix: 'p',
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      partSize: 5 * 1024 * 1024,
+      concurrency: 2,
+    };
+  });
+  after(() => s3.close());
+
+  /** The S3 commands a driver sends, by name. */
+  const spy = (driver: S3Driver) => {
+    const sent: string[] = [];
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'spy' },
+    );
+    return sent;
+  };
+
+  it('aborts its multipart upload when an upload is interrupted, leaving no object', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    const sent = spy(driver);
+    const upload = await driver.createUpload('account/u/cut.wav');
+    await upload.write(randomBytes(12 * 1024 * 1024));
+    await upload.abort();
+    assert.ok(sent.includes('CreateMultipartUploadCommand'));
+    assert.ok(sent.includes('UploadPartCommand'));
+    assert.ok(sent.includes('AbortMultipartUploadCommand'), sent.join());
+    assert.ok(!sent.includes('CompleteMultipartUploadCommand'));
+    assert.equal(await driver.stat('account/u/cut.wav'), null);
+  });
+
+  it('sends no checksum headers a non-AWS server may refuse, and addresses buckets by path', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    const headers: Array<Record<string, string>> = [];
+    driver.client.middlewareStack.add(
+      (next) => async (args) => {
+        headers.push({ ...(args.request as { headers: Record<string, string> }).headers, path: (args.request as { path: string }).path });
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'headers' },
+    );
+    await driver.writeJson('account/u/r.json', { ok: true });
+    assert.ok(headers.length > 0);
+    for (const h of headers) {
+      assert.ok(!Object.keys(h).some((k) => k.toLowerCase().startsWith('x-amz-checksum-')), JSON.stringify(h));
+      assert.ok(h.path?.startsWith(`/${s3.bucket}/`), h.path);
+    }
+  });
+
+  it('reports bad credentials at start, naming the settings to check', async () => {
+    const driver = new S3Driver(settings, { credentials: { accessKeyId: 'WRONG', secretAccessKey: 'WRONG' } });
+    await assert.rejects(
+      driver.check(),
+      (err: Error) => /refused the credentials/.test(err.message) && /AWS_ACCESS_KEY_ID/.test(err.message),
+    );
+  });
+
+  it('reports a missing bucket at start, naming STORAGE_URL', async () => {
+    const driver = new S3Driver({ ...settings, bucket: 'no-such-bucket' }, { credentials: s3.credentials });
+    await assert.rejects(driver.check(), /STORAGE_URL: bucket "no-such-bucket" does not exist/);
+  });
+});
+
+describe('S3 errors', () => {
+  it('retries outages and throttling, not refusals', async () => {
+    const { storageError } = await import('../src/s3-driver.ts');
+    const err = (name: string, status?: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    assert.equal(storageError(err('InternalError', 500)).retryable, true);
+    assert.equal(storageError(err('SlowDown', 503)).retryable, true);
+    assert.equal(storageError(err('TooManyRequests', 429)).retryable, true);
+    assert.equal(storageError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).retryable, true);
+    assert.equal(storageError(err('AccessDenied', 403)).retryable, false);
+    assert.equal(storageError(err('NoSuchBucket', 404)).retryable, false);
+  });
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { S3Driver } from '@auphonic-bridge/storage';
+import { spawnService, startS3, type TestS3 } from '@auphonic-bridge/testing';
+import type { WorkerService } from '../src/service.ts';
+import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+
+describe('worker with S3 storage (s3rver)', () => {
+  let f: WorkerFixture;
+  let s3: TestS3;
+  let worker: WorkerService;
+  let s3Env: Record<string, string>;
+  const sent: string[] = [];
+  before(async () => {
+    f = await startFixture();
+    s3 = await startS3();
+    // The AWS SDK's own credential chain reads these.
+    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+    s3Env = {
+      STORAGE_DIR: '',
+      STORAGE_URL: `s3://${s3.bucket}/media`,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: 'us-east-1',
+      S3_PART_SIZE_MB: '5',
+    };
+    worker = await f.startWorker(s3Env);
+    (worker.storage as S3Driver).client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'spy' },
+    );
+  });
+  after(async () => {
+    await f.close();
+    await s3.close();
+  });
+
+  const read = async (key: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of worker.storage.read(key)) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const count = (name: string) => sent.filter((s) => s === name).length;
+
+  it('streams a multi-part file to the bucket under the same key layout, exact bytes, with its record', async () => {
+    const big = bytes(12 * 1024 * 1024 + 5, 31);
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'big.wav', content: big },
+        { filename: 'ep.mp3', content: bytes(1000, 32) },
+      ],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok((await read(`account/${p.uuid}/big.wav`)).equals(big));
+    assert.ok((await read(`account/${p.uuid}/ep.mp3`)).equals(bytes(1000, 32)));
+    const record = (await worker.storage.readJson(`account/${p.uuid}/auphonic-production.json`)) as { production: { uuid: string } };
+    assert.equal(record.production.uuid, p.uuid);
+  });
+
+  it('leaves nothing under the final key when the checksum does not match, and aborts the multipart upload', async () => {
+    sent.length = 0;
+    const p = await f.sim.addProduction({
+      files: [{ filename: 'bad.wav', content: bytes(11 * 1024 * 1024, 33), checksum: 'f'.repeat(32) }],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /checksum/);
+    assert.equal(await worker.storage.stat(`account/${p.uuid}/bad.wav`), null);
+    assert.ok(count('AbortMultipartUploadCommand') >= 1);
+    assert.equal(count('CompleteMultipartUploadCommand'), 0);
+  });
+
+  it('resumes a cut download into the same multipart upload (parts reused), exact bytes', async () => {
+    sent.length = 0;
+    const content = bytes(12 * 1024 * 1024, 34);
+    const p = await f.sim.addProduction({ files: [{ filename: 'cut.wav', content }] });
+    f.sim.inject({ target: 'storage', kind: 'cut', afterBytes: 7 * 1024 * 1024, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok((await read(`account/${p.uuid}/cut.wav`)).equals(content));
+    assert.equal(count('CreateMultipartUploadCommand'), 1, 'one multipart upload, continued');
+    assert.equal(count('AbortMultipartUploadCommand'), 0);
+  });
+
+  it('starts the upload over cleanly when the source cannot resume', async () => {
+    sent.length = 0;
+    const content = bytes(12 * 1024 * 1024, 35);
+    const p = await f.sim.addProduction({ files: [{ filename: 'again.wav', content }] });
+    f.sim.inject({ target: 'storage', kind: 'cut', afterBytes: 7 * 1024 * 1024, uuid: p.uuid });
+    f.sim.inject({ target: 'storage', kind: 'no-range', uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok((await read(`account/${p.uuid}/again.wav`)).equals(content));
+    assert.equal(count('AbortMultipartUploadCommand'), 1, 'the first multipart upload aborted');
+    assert.equal(count('CreateMultipartUploadCommand'), 2);
+  });
+
+  it('refuses to start with a missing bucket or bad credentials, naming the setting', async () => {
+    const env = { ...f.env, ...s3Env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+    const missing = spawnService('worker', { ...env, STORAGE_URL: 's3://no-such-bucket/x' });
+    assert.equal(await missing.exited, 1);
+    assert.match(missing.output(), /STORAGE_URL: bucket \\"no-such-bucket\\" does not exist/);
+    const refused = spawnService('worker', { ...env, AWS_ACCESS_KEY_ID: 'WRONG' });
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.output(), /AWS_ACCESS_KEY_ID/);
+    assert.ok(!refused.output().includes('S3RVER'), 'the secret is not echoed');
+  });
+});
