@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { addProductionJob, createProductionQueue } from '@auphonic-bridge/queue';
 import { AuphonicSimulator, randomUuid } from '@auphonic-bridge/simulator';
-import { freePort, spawnService, startRedis, waitFor } from '@auphonic-bridge/testing';
+import { freePort, spawnService, startRedis, startS3, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 
 const WEBHOOKS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
@@ -130,16 +130,29 @@ async function benchDownload(): Promise<void> {
     out(`  curl | md5sum:          ${curlMd5Rate.toFixed(0)} MiB/s to a file, MD5 on the way`);
     out(`  curl | md5sum; sync:    ${curlMd5SyncRate.toFixed(0)} MiB/s, then fsync: the same work as the worker`);
 
-    for (const verify of [true, false]) {
-      const storageDir = join(work, `storage-${verify}`);
+    const s3 = await startS3();
+    const runs: Array<{ label: string; env: Record<string, string> }> = [
+      { label: 'directory, MD5 verified', env: { STORAGE_DIR: join(work, 'storage-md5') } },
+      { label: 'directory, VERIFY_CHECKSUMS=false', env: { STORAGE_DIR: join(work, 'storage-plain'), VERIFY_CHECKSUMS: 'false' } },
+      {
+        label: 'S3 (s3rver on loopback), MD5 verified',
+        env: {
+          STORAGE_URL: `s3://${s3.bucket}/bench`,
+          S3_ENDPOINT: s3.endpoint,
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        },
+      },
+    ];
+    for (const run of runs) {
+      const verify = run.env.VERIFY_CHECKSUMS !== 'false';
       const worker = spawnService('worker', {
         REDIS_URL: redis.url.toString(),
         AUPHONIC_BASE_URL: sim.baseUrl.origin,
         AUPHONIC_API_KEY: apiKey,
-        STORAGE_DIR: storageDir,
         METRICS_PORT: '0',
-        VERIFY_CHECKSUMS: String(verify),
         LOG_LEVEL: 'info',
+        ...run.env,
       });
       try {
         await waitFor(() => worker.output().includes('worker ready'), 'worker');
@@ -156,16 +169,17 @@ async function benchDownload(): Promise<void> {
         const rate = FILE_MB / seconds;
         const transfer = FILE_MB / (seconds - Number(stored?.[3]) / 1000);
         out(
-          `  worker, ${verify ? 'MD5 verified' : 'VERIFY_CHECKSUMS=false'}: ${rate.toFixed(0)} MiB/s with fsync and rename ` +
+          `  worker, ${run.label}: ${rate.toFixed(0)} MiB/s with commit (fsync and rename, or multipart complete) ` +
             `(${((rate / curlMd5SyncRate) * 100).toFixed(0)}% of curl | md5sum; sync), ${transfer.toFixed(0)} MiB/s before the fsync ` +
             `(${((transfer / (verify ? curlMd5Rate : curlRate)) * 100).toFixed(0)}% of ${verify ? 'curl | md5sum' : 'plain curl'}); ` +
             `peak RSS ${(peakKb / 1024).toFixed(0)} MB (idle ${(idleKb / 1024).toFixed(0)} MB)`,
         );
       } finally {
         await worker.stop();
-        await rm(storageDir, { recursive: true, force: true });
+        if (run.env.STORAGE_DIR) await rm(run.env.STORAGE_DIR, { recursive: true, force: true });
       }
     }
+    await s3.close();
     out('  targets: worker peak RSS < 150 MB; throughput >= 80% of curl');
   } finally {
     await queue.close();

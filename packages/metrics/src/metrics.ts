@@ -60,7 +60,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): void 
 }
 
 export function ingressMetrics(registry: Registry) {
-  return {
+  const metrics = {
     webhooksReceived: new Counter({
       name: `${P}webhooks_received_total`,
       help: 'Webhook deliveries',
@@ -74,11 +74,14 @@ export function ingressMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  // Series exist from the start, so that increase() sees their first event.
+  for (const route of ['production', 'service']) metrics.webhooksReceived.inc({ route }, 0);
+  return metrics;
 }
 export type IngressMetrics = ReturnType<typeof ingressMetrics>;
 
-export function workerMetrics(registry: Registry) {
-  return {
+export function workerMetrics(registry: Registry, queues: string[]) {
+  const metrics = {
     jobsProcessed: new Counter({
       name: `${P}jobs_processed_total`,
       help: 'Jobs finished, by outcome (completed, failed, released)',
@@ -107,5 +110,11 @@ export function workerMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  // Series exist from the start, so that increase() sees their first event.
+  for (const queue of queues) {
+    for (const outcome of ['completed', 'failed', 'released']) metrics.jobsProcessed.inc({ queue, outcome }, 0);
+    metrics.jobRetries.inc({ queue }, 0);
+  }
+  return metrics;
 }
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;

@@ -12,7 +12,7 @@ export const RELEASE_ON_SHUTDOWN = 'released on shutdown';
  * into retry-or-give-up. A job cancelled for shutdown goes back to the queue
  * untouched (no attempt counted) for another worker to take.
  */
-export function createProductionProcessor(deps: IngestDeps, logger: Logger) {
+export function createProductionProcessor(deps: IngestDeps, logger: Logger, onRelease: () => void = () => {}) {
   return async (job: Job<ProductionJobData, ProductionJobResult>, token?: string, signal?: AbortSignal): Promise<ProductionJobResult> => {
     const log = logger.child({ uuid: job.data.uuid, jobId: job.id, attempt: job.attemptsMade + 1 });
     try {
@@ -24,6 +24,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger) {
     } catch (err) {
       if (signal?.aborted && signal.reason === RELEASE_ON_SHUTDOWN) {
         await job.moveToWait(token);
+        onRelease();
         log.warn('shutdown deadline reached; job released to the queue');
         throw new WaitingError();
       }

@@ -37,7 +37,7 @@ export class WorkerService implements Service {
     this.#redis = createWorkerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
     const registry = createRegistry('worker');
-    this.#metrics = workerMetrics(registry);
+    this.#metrics = workerMetrics(registry, [QUEUES.productions]);
     const metrics = this.#metrics;
     const sources = {
       onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
@@ -55,6 +55,7 @@ export class WorkerService implements Service {
         onBytes: (n) => metrics.downloadBytes.inc(n),
       },
       logger,
+      () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
     );
     this.#worker = new Worker(QUEUES.productions, processor, {
       connection: this.#redis,
