@@ -1,4 +1,4 @@
 export { EnvReader } from './env.ts';
 export { BridgeError, ConfigError } from './errors.ts';
-export { runService, type Service } from './lifecycle.ts';
+export { type Built, runService, type Service } from './lifecycle.ts';
 export { createLogger, LOG_LEVELS, type Logger, safeUrl } from './logger.ts';

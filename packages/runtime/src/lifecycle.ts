@@ -6,15 +6,20 @@ export interface Service {
   destroy(): Promise<void>;
 }
 
+export interface Built {
+  service: Service;
+  logger: Logger;
+  /** After SIGTERM, the process exits by this deadline even if destroy() hangs. */
+  stopDeadlineMs?: number;
+}
+
 /**
  * The whole of a service's main(): build the service from validated config,
- * start it, and destroy it once on SIGTERM/SIGINT. A bad setting exits 78
- * (EX_CONFIG) with the message naming it, before anything starts.
+ * start it, and destroy it once on SIGTERM/SIGINT, within a deadline. A bad
+ * setting exits 78 (EX_CONFIG) with the message naming it, before anything starts.
  */
-export async function runService(
-  build: () => { service: Service; logger: Logger } | Promise<{ service: Service; logger: Logger }>,
-): Promise<void> {
-  let built: { service: Service; logger: Logger };
+export async function runService(build: () => Built | Promise<Built>): Promise<void> {
+  let built: Built;
   try {
     built = await build();
   } catch (err) {
@@ -30,6 +35,11 @@ export async function runService(
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      logger.flush();
+      process.exit(1);
+    }, built.stopDeadlineMs ?? 15_000).unref();
     try {
       await service.destroy();
       logger.info('stopped');

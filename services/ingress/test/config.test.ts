@@ -19,6 +19,23 @@ describe('ingress config', () => {
     assert.throws(() => readConfig({ WEBHOOK_SECRET: 'a'.repeat(16), PORT: '70000' }), /PORT: must be <= 65535/);
   });
 
+  it('stops at a malformed ENCRYPTION_KEY in External Service mode, naming it, and requires the settings of the mode', () => {
+    const service = {
+      AUPHONIC_CLIENT_ID: 'id',
+      AUPHONIC_CLIENT_SECRET: 'client-secret',
+      PUBLIC_URL: 'https://bridge.example',
+      ADMIN_TOKEN: 'a'.repeat(24),
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
+    assert.equal(readConfig(service).externalService?.encryptionKey.length, 32);
+    assert.deepEqual(readConfig(service).webhookSecrets, [], 'production webhooks are optional in this mode');
+    assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY: 'not-32-bytes' }), /ENCRYPTION_KEY: must be 32 bytes/);
+    assert.throws(
+      () => readConfig({ AUPHONIC_CLIENT_ID: 'id' }),
+      (err: Error) => ['AUPHONIC_CLIENT_SECRET', 'PUBLIC_URL', 'ADMIN_TOKEN', 'ENCRYPTION_KEY'].every((n) => err.message.includes(`${n}:`)),
+    );
+  });
+
   it('stops the process at start when WEBHOOK_SECRET is missing', async () => {
     const ingress = spawnService('ingress', {});
     assert.equal(await ingress.exited, 78);

@@ -5,5 +5,6 @@ import { WorkerService } from './service.ts';
 await runService(() => {
   const config = readConfig();
   const logger = createLogger({ service: 'worker', level: config.logLevel });
-  return { service: WorkerService.create(config, logger), logger };
+  // Past SHUTDOWN_TIMEOUT_MS jobs are released; this leaves time for that, then stops waiting.
+  return { service: WorkerService.create(config, logger), logger, stopDeadlineMs: config.shutdownTimeoutMs + 15_000 };
 });

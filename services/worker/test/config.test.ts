@@ -27,6 +27,33 @@ describe('worker config', () => {
     }
   });
 
+  it('takes STORAGE_URL for S3, and refuses both STORAGE_URL and STORAGE_DIR or a malformed ENCRYPTION_KEY', () => {
+    const c = readConfig({ AUPHONIC_API_KEY: 'key-0123456789', STORAGE_URL: 's3://media/podcasts/', S3_ENDPOINT: 'http://minio:9000' });
+    assert.deepEqual(c.storage, {
+      kind: 's3',
+      bucket: 'media',
+      prefix: 'podcasts',
+      endpoint: 'http://minio:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      partSize: 8 * 1024 * 1024,
+      concurrency: 4,
+    });
+    assert.deepEqual(readConfig({ ...good, STORAGE_DIR: undefined, STORAGE_URL: 'file:///srv/x' }).storage, {
+      kind: 'directory',
+      path: '/srv/x',
+      setting: 'STORAGE_URL',
+    });
+    assert.throws(() => readConfig({ ...good, STORAGE_URL: 's3://b' }), /STORAGE_DIR: set STORAGE_URL or STORAGE_DIR, not both/);
+    assert.throws(() => readConfig({ ...good, STORAGE_DIR: undefined, STORAGE_URL: 'ftp://x' }), /STORAGE_URL: must be file/);
+    assert.throws(() => readConfig({ ...good, ENCRYPTION_KEY: 'abc' }), /ENCRYPTION_KEY: must be 32 bytes/);
+    assert.equal(
+      readConfig({ STORAGE_DIR: '/x', ENCRYPTION_KEY: 'a'.repeat(64) }).auphonicApiKey,
+      null,
+      'the API key is optional for a connections-only worker',
+    );
+  });
+
   it('never echoes a Redis URL, which may hold a password', () => {
     assert.throws(
       () => readConfig({ ...good, REDIS_URL: 'redis://:hunter2@' }),

@@ -69,9 +69,11 @@ export async function startFixture(): Promise<WorkerFixture> {
       const id = job.id as string;
       return waitFor(
         async () => {
+          const state = await queue.getJobState(id);
+          if (state !== 'completed' && state !== 'failed') return null;
+          // Read after the state is final; BullMQ may show the state a moment before the result or reason.
           const current = await queue.getJob(id);
-          const state = await current?.getState();
-          if (!current || (state !== 'completed' && state !== 'failed')) return null;
+          if (!current?.finishedOn || (state === 'failed' && !current.failedReason)) return null;
           return { state, result: current.returnvalue, reason: current.failedReason };
         },
         `job ${id} to settle`,

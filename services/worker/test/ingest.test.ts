@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@auphonic-bridge/testing';
+import type { WorkerService } from '../src/service.ts';
 import { API_KEY, bytes, startFixture, type WorkerFixture } from './helpers.ts';
 
 describe('worker: a production from webhook to verified files', () => {
   let f: WorkerFixture;
+  let worker: WorkerService;
   before(async () => {
     f = await startFixture();
-    await f.startWorker();
+    worker = await f.startWorker();
   });
   after(() => f.close());
 
@@ -215,6 +218,43 @@ describe('worker: a production from webhook to verified files', () => {
       assert.ok(!(await f.listFiles()).some((x) => x.includes('escape')));
     });
   }
+
+  it('reports download progress on the job while it runs', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'progress.mp3', content: bytes(1_500_000, 41) }] });
+    f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 500_000, uuid: p.uuid });
+    const job = await f.enqueue(p.uuid);
+    const seen = await waitFor(async () => {
+      const progress = (await f.queue.getJob(job.id as string))?.progress as
+        | { filename?: string; bytes?: number; total?: number }
+        | undefined;
+      return progress?.bytes && progress.bytes < 1_500_000 ? progress : null;
+    }, 'progress mid-download');
+    assert.equal(seen.filename, 'progress.mp3');
+    assert.equal(seen.total, 1_500_000);
+    assert.equal((await f.settled(job)).state, 'completed');
+  });
+
+  it('serves /livez, /healthz and /metrics that moved with the jobs', async () => {
+    const base = `http://127.0.0.1:${worker.metricsPort}`;
+    assert.equal((await fetch(`${base}/livez`)).status, 200);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (line: RegExp) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => line.test(l))
+          ?.split(' ')
+          .at(-1) ?? 0,
+      );
+    assert.ok(value(/^auphonic_bridge_jobs_processed_total\{.*outcome="completed"/) >= 5);
+    assert.ok(value(/^auphonic_bridge_jobs_processed_total\{.*outcome="failed"/) >= 3);
+    assert.ok(value(/^auphonic_bridge_job_retries_total\{/) >= 1);
+    assert.ok(value(/^auphonic_bridge_download_bytes_total/) > 1_000_000);
+    assert.ok(value(/^auphonic_bridge_auphonic_request_duration_seconds_count\{.*status_code="200"/) >= 5);
+    assert.ok(value(/^auphonic_bridge_auphonic_request_duration_seconds_count\{.*status_code="502"/) >= 2);
+    assert.ok(value(/^auphonic_bridge_queue_workers\{/) >= 1);
+  });
 
   it('skips outputs Auphonic has not rendered yet and says so in the record', async () => {
     const p = await f.sim.addProduction({
