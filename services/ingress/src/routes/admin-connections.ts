@@ -1,10 +1,10 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { HttpError } from '../errors.ts';
-import { matchesAnySecret } from '../secrets.ts';
 
 export interface AdminOptions {
   config: ExternalServiceConfig;

@@ -1,8 +1,8 @@
+import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Enqueuer } from '../enqueue.ts';
 import { badWebhook, bodyTooLarge, unknownWebhook } from '../errors.ts';
-import { matchesAnySecret } from '../secrets.ts';
 import { parseProductionWebhook } from '../webhook-fields.ts';
 
 export interface ProductionWebhookOptions {
