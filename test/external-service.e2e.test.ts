@@ -89,7 +89,7 @@ describe('External Service, end to end', () => {
       createLogger({ service: 'ingress', level: 'debug', destination: logs }),
     );
     await ingress.start();
-    worker = WorkerService.create(
+    worker = await WorkerService.create(
       workerConfig({
         ...shared,
         STORAGE_DIR: storageDir,

@@ -1,7 +1,7 @@
 import type { EnvReader } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from './directory-driver.ts';
 import type { StorageDriver } from './driver.ts';
-import { S3Driver, type S3Settings } from './s3-driver.ts';
+import type { S3Settings } from './s3-driver.ts';
 
 export type StorageConfig = { kind: 'directory'; path: string; setting: string } | ({ kind: 's3' } & S3Settings);
 
@@ -41,8 +41,10 @@ export function readStorageConfig(r: EnvReader): StorageConfig {
   };
 }
 
-export function createStorage(config: StorageConfig): StorageDriver {
+/** The AWS SDK is loaded only for S3 (it costs a directory-only worker some 30 MB). */
+export async function createStorage(config: StorageConfig): Promise<StorageDriver> {
   if (config.kind === 'directory') return new DirectoryDriver(config.path, { setting: config.setting });
   const { kind: _kind, ...settings } = config;
+  const { S3Driver } = await import('./s3-driver.ts');
   return new S3Driver(settings);
 }

@@ -3,4 +3,5 @@ export { DirectoryDriver } from './directory-driver.ts';
 export type { StorageDriver, Upload } from './driver.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';
 export { keySegments } from './keys.ts';
-export { S3Driver, type S3Settings } from './s3-driver.ts';
+// Types only: importing the S3 driver loads the AWS SDK (createStorage does it when needed).
+export type { S3Driver, S3Settings } from './s3-driver.ts';

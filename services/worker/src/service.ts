@@ -30,10 +30,10 @@ export class WorkerService implements Service {
   readonly #metrics: WorkerMetrics;
   #running: Promise<void> | undefined;
 
-  private constructor(config: WorkerConfig, logger: Logger) {
+  private constructor(config: WorkerConfig, logger: Logger, storage: StorageDriver) {
     this.#config = config;
     this.#logger = logger;
-    this.storage = createStorage(config.storage);
+    this.storage = storage;
     this.#redis = createWorkerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
     const registry = createRegistry('worker');
@@ -89,8 +89,8 @@ export class WorkerService implements Service {
     this.#ops = createOpsServer(registry, async () => this.#redis.status === 'ready' && this.#worker.isRunning());
   }
 
-  static create(config: WorkerConfig, logger: Logger): WorkerService {
-    return new WorkerService(config, logger);
+  static async create(config: WorkerConfig, logger: Logger): Promise<WorkerService> {
+    return new WorkerService(config, logger, await createStorage(config.storage));
   }
 
   /** The ops server's port, once started. */

@@ -59,7 +59,7 @@ export async function startFixture(): Promise<WorkerFixture> {
     env,
     async startWorker(overrides = {}) {
       const config = readConfig({ ...env, ...overrides });
-      const worker = WorkerService.create(config, createLogger({ service: 'worker', level: 'debug', destination: logs }));
+      const worker = await WorkerService.create(config, createLogger({ service: 'worker', level: 'debug', destination: logs }));
       await worker.start();
       workers.push(worker);
       return worker;
