@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { S3Driver } from '@auphonic-bridge/storage';
 import { spawnService, startS3, type TestS3 } from '@auphonic-bridge/testing';
@@ -97,6 +99,44 @@ describe('worker with S3 storage (s3rver)', () => {
     assert.ok((await read(`account/${p.uuid}/again.wav`)).equals(content));
     assert.equal(count('AbortMultipartUploadCommand'), 1, 'the first multipart upload aborted');
     assert.equal(count('CreateMultipartUploadCommand'), 2);
+  });
+
+  it('rides out an S3 outage (503 SlowDown) with retries and backoff, exact bytes in the end', async () => {
+    // A proxy in front of s3rver answers 503 for a while, as S3 does when it throttles.
+    let failures = 0;
+    const proxy = createServer((req, res) => {
+      if (failures > 0) {
+        failures -= 1;
+        req.resume();
+        res
+          .writeHead(503, { 'content-type': 'application/xml' })
+          .end('<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+        return;
+      }
+      const upstream = request(new URL(req.url ?? '/', s3.endpoint), { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const flaky = await f.startWorker({ ...s3Env, S3_ENDPOINT: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    try {
+      await worker.destroy();
+      failures = 12;
+      const content = bytes(6 * 1024 * 1024, 36);
+      const p = await f.sim.addProduction({ files: [{ filename: 'outage.wav', content }] });
+      const end = await f.settled(await f.enqueue(p.uuid));
+      assert.equal(end.state, 'completed', end.reason);
+      assert.equal(failures, 0, 'the outage happened');
+      assert.ok((await read(`account/${p.uuid}/outage.wav`)).equals(content));
+      assert.ok(f.detailCalls(p.uuid) >= 2, 'the job itself was retried after the SDK gave up');
+    } finally {
+      await flaky.destroy();
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it('refuses to start with a missing bucket or bad credentials, naming the setting', async () => {
