@@ -15,6 +15,16 @@ export interface AuphonicClientOptions {
   onResponse?: ResponseObserver;
 }
 
+/** A production as the list answers it (minimal_data): which fields it keeps is undocumented. */
+export interface ProductionSummary {
+  uuid: string;
+  status: number;
+  change_time?: string;
+  webhook?: string | null;
+  service?: string | null;
+  [key: string]: unknown;
+}
+
 export interface AuphonicUser {
   userId: string;
   username: string;
@@ -65,6 +75,21 @@ export class AuphonicClient {
       throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer does not describe the production`, { retryable: false });
     }
     return data;
+  }
+
+  /** GET /api/productions.json, newest first, without the bulky parts (minimal_data). */
+  async listProductions(opts: { limit: number; signal?: AbortSignal }): Promise<ProductionSummary[]> {
+    const data = await this.#call<unknown[]>(
+      'GET',
+      `/api/productions.json?limit=${opts.limit}&offset=0&minimal_data=1`,
+      'productions list',
+      {
+        signal: opts.signal,
+      },
+    );
+    if (!Array.isArray(data))
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'productions list: answer is not a list', { retryable: false });
+    return data.filter((p): p is ProductionSummary => isObject(p) && typeof p.uuid === 'string' && typeof p.status === 'number');
   }
 
   /** GET /api/user.json: whose token this is. */
@@ -158,6 +183,10 @@ export class AuphonicClient {
       throw networkError(`download ${url.pathname}`, err);
     }
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

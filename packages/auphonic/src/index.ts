@@ -5,6 +5,7 @@ export {
   DEFAULT_USER_AGENT,
   type DownloadResponse,
   networkError,
+  type ProductionSummary,
   type ResponseObserver,
 } from './client.ts';
 export { AuphonicError, type AuphonicErrorCode, errorForStatus, parseRetryAfter } from './errors.ts';

@@ -3,6 +3,8 @@ import type { JobsOptions } from 'bullmq';
 /** Queue names. One queue per kind of work. */
 export const QUEUES = {
   productions: 'productions',
+  /** The safety net: finished productions whose webhook never came. */
+  reconcile: 'reconcile',
 } as const;
 
 /**

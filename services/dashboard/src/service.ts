@@ -1,5 +1,6 @@
-import { createProducerConnection, createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
+import { createProducerConnection, createProductionQueue, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import type { DashboardConfig } from './config.ts';
@@ -9,7 +10,7 @@ export class DashboardService implements Service {
   readonly #config: DashboardConfig;
   readonly #logger: Logger;
   readonly #redis: Redis;
-  readonly #queues: ProductionQueue[];
+  readonly #queues: Queue[];
   #app: Awaited<ReturnType<typeof buildApp>> | undefined;
 
   private constructor(config: DashboardConfig, logger: Logger) {
@@ -17,7 +18,7 @@ export class DashboardService implements Service {
     this.#logger = logger;
     this.#redis = createProducerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
-    this.#queues = [createProductionQueue(this.#redis)];
+    this.#queues = [createProductionQueue(this.#redis), new Queue(QUEUES.reconcile, { connection: this.#redis })];
     for (const q of this.#queues) q.on('error', () => {});
   }
 

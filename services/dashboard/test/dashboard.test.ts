@@ -48,7 +48,10 @@ describe('dashboard', () => {
     };
     assert.deepEqual(
       api.queues.map((q) => [q.name, q.readOnlyMode]),
-      [['productions', true]],
+      [
+        ['productions', true],
+        ['reconcile', true],
+      ],
     );
   });
 

@@ -23,6 +23,10 @@ export interface WorkerConfig {
   /** How often one download may continue after its connection broke, within one attempt. */
   downloadResumes: number;
   backoff: { baseMs: number; maxMs: number };
+  /** How often to look for finished productions whose webhook never came; 0: never. */
+  reconcileIntervalMs: number;
+  /** How many of each owner's newest productions the reconciler looks at. */
+  reconcileLimit: number;
 }
 
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
@@ -49,7 +53,11 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       baseMs: r.int('RETRY_BASE_DELAY_MS', { default: 5_000, min: 1, max: 3_600_000 }),
       maxMs: r.int('RETRY_MAX_DELAY_MS', { default: 15 * 60_000, min: 1, max: 24 * 3_600_000 }),
     },
+    reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', { default: 15 * 60_000, min: 0, max: 7 * 24 * 3_600_000 }),
+    reconcileLimit: r.int('RECONCILE_LIMIT', { default: 50, min: 1, max: 100 }),
   };
+  if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
+    r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');
   if (config.auphonicBaseUrl.pathname !== '/' || config.auphonicBaseUrl.search) {
     r.problem('AUPHONIC_BASE_URL', 'must be an origin only, like https://auphonic.com');
   }

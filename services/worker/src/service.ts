@@ -12,12 +12,13 @@ import {
 } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
 import { credentialsFor } from './credentials.ts';
 import { createOpsServer } from './ops-server.ts';
 import { createProductionProcessor, RELEASE_ON_SHUTDOWN } from './production-processor.ts';
+import { reconcile } from './reconcile.ts';
 
 /** The worker process: takes production jobs and stores their files. */
 export class WorkerService implements Service {
@@ -28,7 +29,10 @@ export class WorkerService implements Service {
   readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
   readonly #ops: Server;
   readonly #metrics: WorkerMetrics;
+  readonly #reconcileQueue: Queue;
+  readonly #reconciler: Worker;
   #running: Promise<void> | undefined;
+  #reconciling: Promise<void> | undefined;
 
   private constructor(config: WorkerConfig, logger: Logger, storage: StorageDriver) {
     this.#config = config;
@@ -85,7 +89,29 @@ export class WorkerService implements Service {
     });
     const observed = createProductionQueue(this.#redis);
     observed.on('error', () => {});
-    registerQueueMetrics(registry, [observed]);
+    this.#reconcileQueue = new Queue(QUEUES.reconcile, {
+      connection: this.#redis,
+      defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    });
+    this.#reconcileQueue.on('error', () => {});
+    this.#reconciler = new Worker(
+      QUEUES.reconcile,
+      () =>
+        reconcile(
+          {
+            credentials: (owner) => credentialsFor(sources, owner),
+            hasAccount: config.auphonicApiKey !== null,
+            connections: sources.connections,
+            storage,
+            queue: observed,
+            limit: config.reconcileLimit,
+          },
+          logger.child({ queue: QUEUES.reconcile }),
+        ),
+      { connection: this.#redis, autorun: false, concurrency: 1 },
+    );
+    this.#reconciler.on('error', (err) => logger.error({ err: { message: err.message } }, 'reconciler error'));
+    registerQueueMetrics(registry, [observed, this.#reconcileQueue]);
     this.#ops = createOpsServer(registry, async () => this.#redis.status === 'ready' && this.#worker.isRunning());
   }
 
@@ -105,6 +131,11 @@ export class WorkerService implements Service {
     await once(this.#ops, 'listening');
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
+    if (this.#config.reconcileIntervalMs > 0) {
+      // Every worker upserts the same scheduler: one reconcile run per interval, whoever takes it.
+      await this.#reconcileQueue.upsertJobScheduler('reconcile', { every: this.#config.reconcileIntervalMs }, { name: 'reconcile' });
+      this.#reconciling = this.#reconciler.run();
+    }
     this.#logger.info(
       { queue: QUEUES.productions, concurrency: this.#config.concurrency, storage: this.storage.description },
       'worker ready',
@@ -121,8 +152,9 @@ export class WorkerService implements Service {
       this.#worker.cancelAllJobs(RELEASE_ON_SHUTDOWN);
     }, this.#config.shutdownTimeoutMs);
     try {
-      await this.#worker.close();
-      await this.#running;
+      await Promise.all([this.#worker.close(), this.#reconciler.close()]);
+      await Promise.all([this.#running, this.#reconciling]);
+      await this.#reconcileQueue.close();
     } finally {
       clearTimeout(deadline);
       this.#ops.close();

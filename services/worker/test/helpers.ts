@@ -49,6 +49,8 @@ export async function startFixture(): Promise<WorkerFixture> {
     LOG_LEVEL: 'debug',
     METRICS_PORT: '0',
     METRICS_HOST: '127.0.0.1',
+    // Off unless a test is about it: it would find the other tests' productions.
+    RECONCILE_INTERVAL_MS: '0',
   };
   return {
     redis,
