@@ -1,8 +1,10 @@
 import { outcomeOf, type ProductionSummary } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
-import { addProductionJob, type Owner, type ProductionQueue } from '@auphonic-bridge/queue';
+import { addProductionJob, type Owner, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Credentials } from './credentials.ts';
 import { productionPrefix, recordKey } from './storage-layout.ts';
 
@@ -75,4 +77,30 @@ export async function reconcile(deps: ReconcileDeps, log: Logger): Promise<{ own
     }
   }
   return { owners: targets.length, checked, queued };
+}
+
+/** The reconcile queue and its one-at-a-time worker; a job scheduler fires it every interval. */
+export function createReconciler(connection: Redis, deps: ReconcileDeps, logger: Logger) {
+  const queue = new Queue(QUEUES.reconcile, {
+    connection,
+    defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+  });
+  queue.on('error', () => {});
+  const log = logger.child({ queue: QUEUES.reconcile });
+  const worker = new Worker(QUEUES.reconcile, () => reconcile(deps, log), { connection, autorun: false, concurrency: 1 });
+  worker.on('error', (err) => log.error({ err: { message: err.message } }, 'reconciler error'));
+  let running: Promise<void> | undefined;
+  return {
+    queue,
+    async start(intervalMs: number): Promise<void> {
+      // Every worker upserts the same scheduler: one run per interval, whoever takes it.
+      await queue.upsertJobScheduler('reconcile', { every: intervalMs }, { name: 'reconcile' });
+      running = worker.run();
+    },
+    async close(): Promise<void> {
+      await worker.close();
+      await running;
+      await queue.close();
+    },
+  };
 }

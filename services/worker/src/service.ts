@@ -1,24 +1,27 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { createRegistry, registerQueueMetrics, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
+import { createRegistry, registerQueueMetrics, workerMetrics } from '@auphonic-bridge/metrics';
 import {
   backoffDelay,
   createProductionQueue,
   createWorkerConnection,
+  type Owner,
   type ProductionJobData,
   type ProductionJobResult,
+  type ProductionQueue,
   QUEUES,
 } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
 import { credentialsFor } from './credentials.ts';
+import { observeJobs } from './job-metrics.ts';
 import { createOpsServer } from './ops-server.ts';
 import { createProductionProcessor, RELEASE_ON_SHUTDOWN } from './production-processor.ts';
-import { reconcile } from './reconcile.ts';
+import { createReconciler } from './reconcile.ts';
 
 /** The worker process: takes production jobs and stores their files. */
 export class WorkerService implements Service {
@@ -28,11 +31,9 @@ export class WorkerService implements Service {
   readonly #redis: Redis;
   readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
   readonly #ops: Server;
-  readonly #metrics: WorkerMetrics;
-  readonly #reconcileQueue: Queue;
-  readonly #reconciler: Worker;
+  readonly #queues: ProductionQueue[];
+  readonly #reconciler: ReturnType<typeof createReconciler>;
   #running: Promise<void> | undefined;
-  #reconciling: Promise<void> | undefined;
 
   private constructor(config: WorkerConfig, logger: Logger, storage: StorageDriver) {
     this.#config = config;
@@ -41,19 +42,20 @@ export class WorkerService implements Service {
     this.#redis = createWorkerConnection(config.redisUrl);
     this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
     const registry = createRegistry('worker');
-    this.#metrics = workerMetrics(registry, [QUEUES.productions]);
-    const metrics = this.#metrics;
+    const metrics = workerMetrics(registry, [QUEUES.productions]);
     const sources = {
-      onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
-        metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
       baseUrl: config.auphonicBaseUrl,
       apiKey: config.auphonicApiKey,
       connections: config.encryptionKey ? new ConnectionStore(this.#redis, new Sealer(config.encryptionKey)) : null,
+      onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
+        metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
     };
+    const credentials = (owner: Owner) => credentialsFor(sources, owner);
+
     const processor = createProductionProcessor(
       {
-        credentials: (owner) => credentialsFor(sources, owner),
-        storage: this.storage,
+        credentials,
+        storage,
         verifyChecksums: config.verifyChecksums,
         downloadResumes: config.downloadResumes,
         onBytes: (n) => metrics.downloadBytes.inc(n),
@@ -67,51 +69,24 @@ export class WorkerService implements Service {
       concurrency: config.concurrency,
       settings: { backoffStrategy: (attemptsMade, _type, err) => backoffDelay(attemptsMade, err, config.backoff) },
     });
-    this.#worker.on('error', (err) =>
-      logger.error({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'worker error'),
+    observeJobs(this.#worker, metrics, logger);
+
+    const productions = createProductionQueue(this.#redis);
+    productions.on('error', () => {});
+    this.#queues = [productions];
+    this.#reconciler = createReconciler(
+      this.#redis,
+      {
+        credentials,
+        hasAccount: config.auphonicApiKey !== null,
+        connections: sources.connections,
+        storage,
+        queue: productions,
+        limit: config.reconcileLimit,
+      },
+      logger,
     );
-    const queue = QUEUES.productions;
-    const duration = (job: { processedOn?: number; finishedOn?: number }) =>
-      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000;
-    this.#worker.on('completed', (job) => {
-      metrics.jobsProcessed.inc({ queue, outcome: 'completed' });
-      metrics.jobDuration.observe({ queue, outcome: 'completed' }, duration(job));
-    });
-    this.#worker.on('failed', (job, err) => {
-      if (!job) return;
-      if (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        metrics.jobsProcessed.inc({ queue, outcome: 'failed' });
-        metrics.jobDuration.observe({ queue, outcome: 'failed' }, duration(job));
-        logger.error({ uuid: job.data.uuid, jobId: job.id, attemptsMade: job.attemptsMade }, `production failed for good: ${err.message}`);
-      } else {
-        metrics.jobRetries.inc({ queue });
-      }
-    });
-    const observed = createProductionQueue(this.#redis);
-    observed.on('error', () => {});
-    this.#reconcileQueue = new Queue(QUEUES.reconcile, {
-      connection: this.#redis,
-      defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-    });
-    this.#reconcileQueue.on('error', () => {});
-    this.#reconciler = new Worker(
-      QUEUES.reconcile,
-      () =>
-        reconcile(
-          {
-            credentials: (owner) => credentialsFor(sources, owner),
-            hasAccount: config.auphonicApiKey !== null,
-            connections: sources.connections,
-            storage,
-            queue: observed,
-            limit: config.reconcileLimit,
-          },
-          logger.child({ queue: QUEUES.reconcile }),
-        ),
-      { connection: this.#redis, autorun: false, concurrency: 1 },
-    );
-    this.#reconciler.on('error', (err) => logger.error({ err: { message: err.message } }, 'reconciler error'));
-    registerQueueMetrics(registry, [observed, this.#reconcileQueue]);
+    registerQueueMetrics(registry, [productions, this.#reconciler.queue]);
     this.#ops = createOpsServer(registry, async () => this.#redis.status === 'ready' && this.#worker.isRunning());
   }
 
@@ -131,11 +106,7 @@ export class WorkerService implements Service {
     await once(this.#ops, 'listening');
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
-    if (this.#config.reconcileIntervalMs > 0) {
-      // Every worker upserts the same scheduler: one reconcile run per interval, whoever takes it.
-      await this.#reconcileQueue.upsertJobScheduler('reconcile', { every: this.#config.reconcileIntervalMs }, { name: 'reconcile' });
-      this.#reconciling = this.#reconciler.run();
-    }
+    if (this.#config.reconcileIntervalMs > 0) await this.#reconciler.start(this.#config.reconcileIntervalMs);
     this.#logger.info(
       { queue: QUEUES.productions, concurrency: this.#config.concurrency, storage: this.storage.description },
       'worker ready',
@@ -153,8 +124,8 @@ export class WorkerService implements Service {
     }, this.#config.shutdownTimeoutMs);
     try {
       await Promise.all([this.#worker.close(), this.#reconciler.close()]);
-      await Promise.all([this.#running, this.#reconciling]);
-      await this.#reconcileQueue.close();
+      await this.#running;
+      for (const q of this.#queues) await q.close();
     } finally {
       clearTimeout(deadline);
       this.#ops.close();
