@@ -1,8 +1,16 @@
-/** Auphonic production and preset uuids: 22 characters of [a-zA-Z0-9]. */
+/** Auphonic's own production and preset uuids today: 22 characters of [a-zA-Z0-9]. */
 export const UUID_PATTERN = /^[A-Za-z0-9]{22}$/;
 
+/**
+ * What we accept as a production uuid from a webhook or a job: letters and
+ * digits only (it becomes a storage path segment and a Redis key part),
+ * bounded, but not pinned to today's 22 characters: a format assumption
+ * must never cost a webhook.
+ */
+export const PRODUCTION_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
 export function isProductionUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_PATTERN.test(value);
+  return typeof value === 'string' && PRODUCTION_ID_PATTERN.test(value);
 }
 
 /**

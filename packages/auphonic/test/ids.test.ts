@@ -5,9 +5,11 @@ import { isProductionUuid, isSafeFilename } from '../src/ids.ts';
 import { outcomeOf } from '../src/statuses.ts';
 
 describe('ids', () => {
-  it('accepts Auphonic uuids and nothing else', () => {
-    assert.ok(isProductionUuid('ShfFXnXeAiHoB8U4uFJQS3'));
-    for (const bad of ['ShfFXnXeAiHoB8U4uFJQS', 'ShfFXnXeAiHoB8U4uFJQS3x', '../ShfFXnXeAiHoB8U4uFJ', 'ShfFXnXeAiHoB8U4uFJQ-3', 42, null]) {
+  it('accepts letters and digits of any sensible length, and nothing that could be a path or a key trick', () => {
+    for (const ok of ['ShfFXnXeAiHoB8U4uFJQS3', 'ShfFXnXeAiHoB8U4uFJQS', 'ShfFXnXeAiHoB8U4uFJQS3x', 'a', 'x'.repeat(64)]) {
+      assert.ok(isProductionUuid(ok), ok);
+    }
+    for (const bad of ['', 'x'.repeat(65), '../ShfFXnXeAiHoB8U4uFJ', 'ShfFXnXeAiHoB8U4uFJQ-3', 'a:b', 'a b', 'ü', 42, null]) {
       assert.ok(!isProductionUuid(bad), String(bad));
     }
   });

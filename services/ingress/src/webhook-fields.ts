@@ -16,7 +16,7 @@ export function parseProductionWebhook(fields: Record<string, string | string[] 
   };
   const uuid = one('uuid');
   if (uuid === undefined) throw badWebhook('field "uuid" is missing');
-  if (!isProductionUuid(uuid)) throw badWebhook('field "uuid" is not an Auphonic uuid (22 letters and digits)');
+  if (!isProductionUuid(uuid)) throw badWebhook('field "uuid" is not an Auphonic uuid (1 to 64 letters and digits)');
   const status = one('status');
   if (status === undefined) throw badWebhook('field "status" is missing');
   if (!/^\d{1,3}$/.test(status)) throw badWebhook('field "status" is not a status code');

@@ -66,6 +66,13 @@ describe('production webhook', () => {
     assert.equal((await jobs()).length, 1);
   });
 
+  it('accepts a uuid of another length than 22: a format assumption must not cost a webhook', async () => {
+    for (const uuid of ['ShfFXnXeAiHoB8U4uFJQS', 'ShfFXnXeAiHoB8U4uFJQS3xyz']) {
+      assert.equal((await fetch(f.webhookUrl(), form({ uuid, status: '3' }))).status, 200);
+    }
+    assert.deepEqual((await jobs()).map((j) => j.data.uuid).sort(), ['ShfFXnXeAiHoB8U4uFJQS', 'ShfFXnXeAiHoB8U4uFJQS3xyz']);
+  });
+
   it('accepts the previous secret during rotation', async () => {
     assert.equal((await fetch(f.webhookUrl(OLD_SECRET), form(DONE))).status, 200);
   });
@@ -82,7 +89,8 @@ describe('production webhook', () => {
   const refusals: Array<[string, RequestInit | (() => RequestInit), number, RegExp]> = [
     ['a missing uuid', form({ status: '3' }), 400, /uuid/],
     ['a uuid that is a path', form({ uuid: '../../../../etc/passwd', status: '3' }), 400, /uuid/],
-    ['a short uuid', form({ uuid: 'abc', status: '3' }), 400, /uuid/],
+    ['a uuid with a path in it', form({ uuid: '../ShfFXnXeAiHoB8U4', status: '3' }), 400, /uuid/],
+    ['a uuid longer than 64 characters', form({ uuid: 'a'.repeat(65), status: '3' }), 400, /uuid/],
     ['a missing status', form({ uuid: UUID }), 400, /status/],
     ['a non-numeric status', form({ uuid: UUID, status: 'done' }), 400, /status/],
     [
