@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import got, { type Got, RequestError, type Response } from 'got';
-import { AuphonicError, errorForStatus } from './errors.ts';
+import got, { type Got, type Response } from 'got';
+import { AuphonicError, errorForStatus, networkError } from './errors.ts';
+import { headerValue } from './headers.ts';
+import { DEFAULT_QUICK_RETRIES, type QuickRetryPolicy, withQuickRetries } from './retry.ts';
 import type { Envelope, Production } from './types.ts';
 
 export interface AuphonicClientOptions {
@@ -12,14 +14,17 @@ export interface AuphonicClientOptions {
   userAgent?: string;
   /** Milliseconds; no whole-request limit, so a slow healthy download is never cut. */
   timeouts?: { connect?: number; response?: number; socket?: number };
+  /** Quick retries of idempotent requests within one call. */
+  retries?: QuickRetryPolicy;
   onResponse?: ResponseObserver;
 }
 
 /** A production as the list answers it (minimal_data): which fields it keeps is undocumented. */
 export interface ProductionSummary {
   uuid: string;
-  status: number;
+  status?: number;
   change_time?: string;
+  creation_time?: string;
   webhook?: string | null;
   service?: string | null;
   [key: string]: unknown;
@@ -31,10 +36,17 @@ export interface AuphonicUser {
   email: string | null;
 }
 
+export interface AuphonicService {
+  uuid: string;
+  displayName: string;
+  webhookUrl: string | null;
+}
+
 /** Called after every API answer: for metrics of latency and status codes. */
 export type ResponseObserver = (r: { operation: string; statusCode: number; ms: number }) => void;
 
-export interface DownloadResponse {
+/** An answer to a download request, its body not read yet. */
+export interface OpenedDownload {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
   /** Where the body really came from (after redirects). */
@@ -46,6 +58,7 @@ export const DEFAULT_USER_AGENT = 'auphonic-bridge/0.1 (+https://github.com/auph
 
 export class AuphonicClient {
   readonly baseUrl: URL;
+  readonly retries: QuickRetryPolicy;
   readonly #http: Got;
   readonly #token: string;
   readonly #onResponse: ResponseObserver | undefined;
@@ -54,9 +67,10 @@ export class AuphonicClient {
     this.baseUrl = opts.baseUrl;
     this.#token = opts.token;
     this.#onResponse = opts.onResponse;
+    this.retries = opts.retries ?? DEFAULT_QUICK_RETRIES;
     this.#http = got.extend({
       headers: { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT },
-      // One retry layer only: the job queue's, with backoff and jitter.
+      // Retries are ours (withQuickRetries, the download loop, the job backoff): got's restart streams at byte 0.
       retry: { limit: 0 },
       throwHttpErrors: false,
       timeout: {
@@ -70,36 +84,44 @@ export class AuphonicClient {
   /** GET /api/production/{uuid}.json */
   async getProduction(uuid: string, opts: { signal?: AbortSignal } = {}): Promise<Production> {
     const what = `production ${uuid}`;
-    const data = await this.#call<Production>('GET', `/api/production/${encodeURIComponent(uuid)}.json`, what, opts);
+    const data = await this.#get<Production>(`/api/production/${encodeURIComponent(uuid)}.json`, what, opts.signal);
     if (!data || typeof data !== 'object' || data.uuid !== uuid || typeof data.status !== 'number' || !Array.isArray(data.output_files)) {
       throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `${what}: answer does not describe the production`, { retryable: false });
     }
     return data;
   }
 
-  /** GET /api/productions.json, newest first, without the bulky parts (minimal_data). */
-  async listProductions(opts: { limit: number; signal?: AbortSignal }): Promise<ProductionSummary[]> {
-    const data = await this.#call<unknown[]>(
-      'GET',
-      `/api/productions.json?limit=${opts.limit}&offset=0&minimal_data=1`,
-      'productions list',
-      {
-        signal: opts.signal,
-      },
-    );
+  /** GET /api/productions.json: one page, without the bulky parts (minimal_data). Clients see it newest first. */
+  async listProductions(opts: { limit: number; offset: number; signal?: AbortSignal }): Promise<ProductionSummary[]> {
+    const path = `/api/productions.json?limit=${opts.limit}&offset=${opts.offset}&minimal_data=1`;
+    const data = await this.#get<unknown[]>(path, 'productions list', opts.signal);
     if (!Array.isArray(data))
       throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'productions list: answer is not a list', { retryable: false });
-    return data.filter((p): p is ProductionSummary => isObject(p) && typeof p.uuid === 'string' && typeof p.status === 'number');
+    return data.filter((p): p is ProductionSummary => isObject(p) && typeof p.uuid === 'string');
   }
 
   /** GET /api/user.json: whose token this is. */
   async getUser(): Promise<AuphonicUser> {
-    const data = await this.#call<Record<string, unknown>>('GET', '/api/user.json', 'user');
+    const data = await this.#get<Record<string, unknown>>('/api/user.json', 'user');
     const userId = data?.user_id;
     if (!data || (typeof userId !== 'string' && typeof userId !== 'number') || typeof data.username !== 'string') {
       throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'user: answer does not describe a user', { retryable: false });
     }
     return { userId: String(userId), username: data.username, email: typeof data.email === 'string' ? data.email : null };
+  }
+
+  /** GET /api/services.json: the user's External Services. */
+  async listServices(): Promise<AuphonicService[]> {
+    const data = await this.#get<unknown[]>('/api/services.json', 'services list');
+    if (!Array.isArray(data))
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'services list: answer is not a list', { retryable: false });
+    return data
+      .filter((s): s is Record<string, unknown> => isObject(s) && typeof s.uuid === 'string')
+      .map((s) => ({
+        uuid: s.uuid as string,
+        displayName: typeof s.display_name === 'string' ? s.display_name : '',
+        webhookUrl: typeof s.webhook_url === 'string' ? s.webhook_url : null,
+      }));
   }
 
   /**
@@ -111,6 +133,11 @@ export class AuphonicClient {
     // The answer's shape is undocumented: keep the uuid when there is one.
     const uuid = data && typeof data === 'object' && typeof data.uuid === 'string' ? data.uuid : null;
     return { uuid };
+  }
+
+  /** A GET is idempotent: a flaky moment is ridden out with quick retries. */
+  #get<T>(path: string, what: string, signal?: AbortSignal): Promise<T | null> {
+    return withQuickRetries(() => this.#call<T>('GET', path, what, { signal }), this.retries, { signal });
   }
 
   /** One API call, checked in both the HTTP status and the envelope. */
@@ -132,7 +159,7 @@ export class AuphonicClient {
       throw networkError(what, err);
     }
     this.#onResponse?.({ operation: what.split(' ')[0] ?? what, statusCode: res.statusCode, ms: res.timings?.phases.total ?? 0 });
-    const httpError = errorForStatus(res.statusCode, what, headerValue(res.headers['retry-after']));
+    const httpError = errorForStatus(res.statusCode, what, { from: 'api', retryAfter: headerValue(res.headers['retry-after']) });
     let envelope: Envelope<T> | undefined;
     try {
       envelope = JSON.parse(res.body) as Envelope<T>;
@@ -142,7 +169,8 @@ export class AuphonicClient {
     }
     if (httpError) throw withApiMessage(httpError, envelope);
     // Some errors arrive with HTTP 200 and the error only in the envelope.
-    const envelopeError = typeof envelope?.status_code === 'number' ? errorForStatus(envelope.status_code, what) : undefined;
+    const envelopeError =
+      typeof envelope?.status_code === 'number' ? errorForStatus(envelope.status_code, what, { from: 'api' }) : undefined;
     if (envelopeError) throw withApiMessage(envelopeError, envelope);
     return envelope?.data ?? null;
   }
@@ -171,12 +199,15 @@ export class AuphonicClient {
    * Redirects are followed; got drops the Authorization header when a redirect
    * leaves Auphonic's origin, which object storage requires.
    */
-  async openDownload(url: URL, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<DownloadResponse> {
+  async openDownload(url: URL, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<OpenedDownload> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
     if (opts.offset) headers.range = `bytes=${opts.offset}-`;
     const stream = this.#http.stream(url, { headers, decompress: false, signal: opts.signal });
+    // Listening from the first moment: an error between the headers and the first read (a reset while the
+    // caller awaits something else) stays on the stream for its reader instead of crashing the process.
+    stream.on('error', () => {});
     try {
-      const [response] = (await once(stream, 'response')) as [{ statusCode: number; headers: DownloadResponse['headers']; url: string }];
+      const [response] = (await once(stream, 'response')) as [{ statusCode: number; headers: OpenedDownload['headers']; url: string }];
       return { statusCode: response.statusCode, headers: response.headers, url: new URL(response.url), body: stream };
     } catch (err) {
       stream.destroy();
@@ -189,25 +220,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function withApiMessage(err: AuphonicError, envelope: Envelope<unknown> | undefined): AuphonicError {
-  const detail = typeof envelope?.error_message === 'string' && envelope.error_message ? `: ${envelope.error_message.slice(0, 200)}` : '';
-  if (!detail) return err;
-  return new AuphonicError(err.code as ConstructorParameters<typeof AuphonicError>[0], `${err.message}${detail}`, {
-    retryable: err.retryable,
-    statusCode: err.statusCode,
-    retryAfterMs: err.retryAfterMs,
-  });
-}
-
-/** Timeouts, resets, refused connections: all worth another attempt, except an abort. */
-export function networkError(what: string, err: unknown): Error {
-  if (err instanceof AuphonicError) return err;
-  if (err instanceof Error && err.name === 'AbortError') return err;
-  const code = err instanceof RequestError ? err.code : (err as NodeJS.ErrnoException)?.code;
-  // Only the code: got's own messages can carry the full URL.
-  return new AuphonicError('ERR_AUPHONIC_NETWORK', `${what}: ${code ?? 'network error'}`, { retryable: true, cause: undefined });
+  const message = envelope?.error_message;
+  return typeof message === 'string' && message ? err.withDetail(message.slice(0, 200)) : err;
 }

@@ -1,15 +1,17 @@
 export {
   AuphonicClient,
   type AuphonicClientOptions,
+  type AuphonicService,
   type AuphonicUser,
   DEFAULT_USER_AGENT,
-  type DownloadResponse,
-  networkError,
+  type OpenedDownload,
   type ProductionSummary,
   type ResponseObserver,
 } from './client.ts';
-export { AuphonicError, type AuphonicErrorCode, errorForStatus, parseRetryAfter } from './errors.ts';
+export { DownloadMismatchError, type DownloadRequest, type DownloadSink, downloadInto } from './download.ts';
+export { AuphonicError, type AuphonicErrorCode, isCredentialRefusal, parseRetryAfter } from './errors.ts';
 export { isProductionUuid, isSafeFilename, PRODUCTION_ID_PATTERN, UUID_PATTERN } from './ids.ts';
 export { authorizeUrl, exchangeCode, type OAuthApp } from './oauth.ts';
+export { DEFAULT_QUICK_RETRIES, type QuickRetryPolicy, withQuickRetries } from './retry.ts';
 export { outcomeOf, type ProductionOutcome, ProductionStatus } from './statuses.ts';
 export type { Envelope, OutputFile, Production } from './types.ts';

@@ -1,6 +1,6 @@
 import got from 'got';
-import { DEFAULT_USER_AGENT, networkError } from './client.ts';
-import { AuphonicError } from './errors.ts';
+import { DEFAULT_USER_AGENT } from './client.ts';
+import { AuphonicError, networkError } from './errors.ts';
 
 export interface OAuthApp {
   baseUrl: URL;

@@ -102,6 +102,23 @@ export function workerMetrics(registry: Registry, queues: string[]) {
       registers: [registry],
     }),
     downloadBytes: new Counter({ name: `${P}download_bytes_total`, help: 'Bytes downloaded from Auphonic', registers: [registry] }),
+    productionsRecorded: new Counter({
+      name: `${P}productions_recorded_total`,
+      help: 'Production records written for good, by outcome (complete, partial, error); unchanged and not-finished too',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    reconcileRecovered: new Counter({
+      name: `${P}reconcile_recovered_total`,
+      help: 'Finished productions whose webhook never came, queued by the reconciler',
+      labelNames: ['owner_kind'],
+      registers: [registry],
+    }),
+    storageSwept: new Counter({
+      name: `${P}storage_swept_total`,
+      help: 'Temporary files and multipart uploads of dead workers removed',
+      registers: [registry],
+    }),
     auphonicRequestDuration: new Histogram({
       name: `${P}auphonic_request_duration_seconds`,
       help: 'Auphonic API calls, by operation and status code',
@@ -115,6 +132,8 @@ export function workerMetrics(registry: Registry, queues: string[]) {
     for (const outcome of ['completed', 'failed', 'released']) metrics.jobsProcessed.inc({ queue, outcome }, 0);
     metrics.jobRetries.inc({ queue }, 0);
   }
+  for (const outcome of ['complete', 'partial', 'error']) metrics.productionsRecorded.inc({ outcome }, 0);
+  for (const kind of ['account', 'connection']) metrics.reconcileRecovered.inc({ owner_kind: kind }, 0);
   return metrics;
 }
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;

@@ -26,19 +26,41 @@ export interface ProductionJobData {
 
 export interface ProductionJobResult {
   uuid: string;
-  outcome: 'stored' | 'unchanged' | 'error-recorded';
+  /**
+   * complete: every rendered output stored; partial: some stored, some refused or failed for good;
+   * error: Auphonic's error (recorded, nothing to download) or nothing storable; unchanged: stored before,
+   * nothing to do; not-finished: running again at Auphonic (its next Done brings a new webhook).
+   */
+  outcome: 'complete' | 'partial' | 'error' | 'unchanged' | 'not-finished';
   files: number;
   bytes: number;
   /** Storage keys of the files, for result links. */
   stored?: Array<{ filename: string; format: string; key: string }>;
+  /** Every output's fate, and why when it was not stored (what the dashboard shows). */
+  outputs?: Array<{ filename: string | null; format: string; fate: 'stored' | 'not_rendered' | 'refused' | 'failed'; reason?: string }>;
 }
 
-/** Attempts and retention for production jobs; backoff delays come from `backoffDelay`. */
+/**
+ * Attempts and retention for production jobs. Attempts are not what ends the
+ * retries: the worker gives a job up once RETRY_FOR has passed since it was
+ * queued (see the worker's fate.ts); this only bounds a runaway.
+ */
 export const PRODUCTION_JOB_OPTIONS: JobsOptions = {
-  attempts: 10,
+  attempts: 100_000,
   backoff: { type: 'jittered' },
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+};
+
+/** Jobs of the `reconcile` queue: the scheduled round over every owner, or one connection (after it was re-authorised). */
+export type ReconcileJobData = Record<string, never> | { connectionId: string };
+export const RECONCILE_JOB_NAMES = { everyone: 'reconcile', connection: 'reconcile-connection' } as const;
+
+export const RECONCILE_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 10_000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
 };
 
 /**

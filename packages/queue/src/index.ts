@@ -1,4 +1,4 @@
-export { type BackoffSettings, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+export { type BackoffSettings, backoffDelay } from './backoff.ts';
 export {
   type Owner,
   PRODUCTION_JOB_OPTIONS,
@@ -6,6 +6,10 @@ export {
   type ProductionJobResult,
   productionDedupId,
   QUEUES,
+  RECONCILE_JOB_NAMES,
+  RECONCILE_JOB_OPTIONS,
+  type ReconcileJobData,
 } from './contract.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
+export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export { createProducerConnection, createWorkerConnection } from './redis.ts';

@@ -62,6 +62,19 @@ export class EnvReader {
     return value;
   }
 
+  /** A duration with its unit (`500ms`, `30s`, `15m`, `48h`, `7d`), in milliseconds. */
+  duration(name: string, opts: { default: string; min?: string; max?: string }): number {
+    const raw = this.#raw(name) ?? opts.default;
+    const value = parseDuration(raw);
+    const fallback = parseDuration(opts.default) ?? 0;
+    if (value === null) return this.#fail(name, `must be a duration such as 90s, 15m, 48h or 7d, got "${raw}"`, fallback);
+    if (opts.min !== undefined && value < (parseDuration(opts.min) ?? 0)) return this.#fail(name, `must be at least ${opts.min}`, fallback);
+    if (opts.max !== undefined && value > (parseDuration(opts.max) ?? Number.POSITIVE_INFINITY)) {
+      return this.#fail(name, `must be at most ${opts.max}`, fallback);
+    }
+    return value;
+  }
+
   bool(name: string, opts: { default: boolean }): boolean {
     const raw = this.#raw(name)?.toLowerCase();
     if (raw === undefined) return opts.default;
@@ -102,4 +115,13 @@ export class EnvReader {
   done(): void {
     if (this.#problems.length > 0) throw new ConfigError(this.#problems);
   }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `48h` → 172800000; null when it is not a number with one of the units ms, s, m, h, d. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return null;
+  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN));
 }

@@ -10,6 +10,8 @@ export interface RequestLogEntry {
   status: number;
   /** Body bytes actually written (a cut connection counts what went out). */
   bytesSent: number;
+  /** When the request came in (ms since the epoch). */
+  at: number;
 }
 
 /** Logs the request once its answer is finished or its socket closed. */
@@ -27,6 +29,7 @@ export function logRequest(
     path = req.url ?? '';
   }
   let done = false;
+  const at = Date.now();
   const record = () => {
     if (done) return;
     done = true;
@@ -38,6 +41,7 @@ export function logRequest(
       hasAuthorization: req.headers.authorization !== undefined,
       status: res.statusCode,
       bytesSent: sent(),
+      at,
     });
   };
   res.on('finish', record);

@@ -34,6 +34,8 @@ export interface AddProductionInput {
   owner?: string;
   /** The External Service (its uuid) the production selected, if any. */
   service?: string | null;
+  /** Backdates the production (creation_time and change_time), e.g. to test how far back the reconciler looks. */
+  createdAt?: Date;
 }
 
 export interface ProductionPatch {
@@ -230,7 +232,7 @@ export class ProductionStore {
     const uuid = input.uuid ?? randomUuid();
     if (this.#records.has(uuid)) throw new Error(`production ${uuid} exists already`);
     const files = await Promise.all((input.files ?? []).map(prepareFile));
-    const now = new Date();
+    const now = input.createdAt ?? new Date();
     const record: ProductionRecord = {
       uuid,
       owner: input.owner,

@@ -111,7 +111,8 @@ async function handle(
 
   const cut = deps.faults.take('storage', ['cut'], uuid, filename);
   const slow = deps.faults.take('storage', ['slow'], uuid, filename);
-  await sendBody(res, chunksOf(file, start, end), {
+  const corrupt = deps.faults.take('storage', ['corrupt'], uuid, filename);
+  await sendBody(res, corrupt ? corrupted(chunksOf(file, start, end)) : chunksOf(file, start, end), {
     limit: cut ? cut.afterBytes : undefined,
     bytesPerSecond: slow?.bytesPerSecond,
     count,
@@ -125,6 +126,19 @@ async function* chunksOf(file: StoredFile, start: number, end: number): AsyncGen
   }
   if (!file.path || end < start) return;
   for await (const chunk of createReadStream(file.path, { start, end, highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+}
+
+/** The same bytes with the first one changed. */
+async function* corrupted(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of chunks) {
+    if (first && chunk.length > 0) {
+      const copy = Buffer.from(chunk);
+      copy[0] = (copy[0] ?? 0) ^ 0xff;
+      first = false;
+      yield copy;
+    } else yield chunk;
+  }
 }
 
 /** Writes with backpressure; `limit` cuts the connection after that many bytes, `bytesPerSecond` throttles. */

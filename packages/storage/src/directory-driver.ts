@@ -1,29 +1,40 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { StorageDriver, Upload } from './driver.ts';
+import type { StorageDriver, Upload, UploadOptions } from './driver.ts';
 import { StorageError } from './errors.ts';
 import { keySegments } from './keys.ts';
 
 /** Temporary files live here, on the same filesystem, so the final rename is atomic. */
 const INCOMING = '.incoming';
-const STALE_TEMP_MS = 24 * 3600_000;
+/** A live upload touches its files at least this often, even while its source is silent. */
+const HEARTBEAT_MS = 30_000;
+/** Untouched this long: its worker is dead. */
+export const STALE_TEMP_MS = 10 * 60_000;
+/** How far the checkpoint may lag the bytes written. */
+const CHECKPOINT_EVERY = 8 * 1024 * 1024;
+/** Bytes allowed in flight to the disk before write() waits: network reads and disk writes overlap. */
+const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 
 /**
  * Files under a root directory. An upload is written to a temporary file,
- * fsynced, then renamed into place: a reader never sees a partial file, and a
- * crash leaves at most a stray temporary file (swept after a day).
+ * fsynced, then renamed into place: a reader never sees a partial file. A
+ * resumable upload keeps a checkpoint beside its temporary file (how many
+ * leading bytes are surely written), so the next holder of the job can take
+ * it over after a crash; whatever else a dead worker left is swept.
  */
 export class DirectoryDriver implements StorageDriver {
   readonly root: string;
   readonly description: string;
   readonly #setting: string;
+  readonly #incoming: string;
 
   constructor(root: string, opts: { setting?: string } = {}) {
     this.root = resolve(root);
     this.description = `directory ${this.root}`;
     this.#setting = opts.setting ?? 'STORAGE_DIR';
+    this.#incoming = join(this.root, INCOMING);
   }
 
   pathOf(key: string): string {
@@ -35,23 +46,32 @@ export class DirectoryDriver implements StorageDriver {
   }
 
   async check(): Promise<void> {
-    const incoming = join(this.root, INCOMING);
     try {
-      await mkdir(incoming, { recursive: true });
-      const probe = join(incoming, `probe-${randomUUID()}`);
+      await mkdir(this.#incoming, { recursive: true });
+      const probe = join(this.#incoming, `probe-${randomUUID()}`);
       await (await open(probe, 'wx')).close();
       await unlink(probe);
     } catch (err) {
       throw new StorageError(
         'ERR_STORAGE_UNAVAILABLE',
         `${this.#setting}: cannot write to ${this.root} (${(err as NodeJS.ErrnoException).code})`,
-        {
-          retryable: false,
-          cause: err,
-        },
+        { retryable: false, cause: err },
       );
     }
-    await this.#sweepStaleTemps(incoming);
+    await this.sweep();
+  }
+
+  async sweep(now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.#incoming).catch((): string[] => [])) {
+      const path = join(this.#incoming, name);
+      const s = await stat(path).catch(() => null);
+      if (s && now - s.mtimeMs > STALE_TEMP_MS) {
+        await rm(path, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
@@ -88,49 +108,103 @@ export class DirectoryDriver implements StorageDriver {
     }
   }
 
-  async createUpload(key: string): Promise<Upload> {
+  async createUpload(key: string, opts: UploadOptions = {}): Promise<Upload> {
     const finalPath = this.pathOf(key);
-    const tempPath = join(this.root, INCOMING, `${randomUUID()}.part`);
     try {
-      await mkdir(dirname(tempPath), { recursive: true });
-      return new FileUpload(await open(tempPath, 'wx'), tempPath, finalPath);
+      await mkdir(this.#incoming, { recursive: true });
+      if (!opts.resumeId) {
+        const temp = join(this.#incoming, `${randomUUID()}.part`);
+        return new FileUpload(await open(temp, 'wx'), null, { temp, checkpoint: null, finalPath, resumed: 0 });
+      }
+      return await this.#resumable(createHash('sha256').update(opts.resumeId).digest('hex').slice(0, 32), finalPath);
     } catch (err) {
       throw unavailable(err);
     }
   }
 
-  async #sweepStaleTemps(incoming: string): Promise<void> {
-    const now = Date.now();
-    for (const name of await readdir(incoming)) {
-      const path = join(incoming, name);
-      const s = await stat(path).catch(() => null);
-      if (s && now - s.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+  /**
+   * `<id>.<nonce>.part` with its checkpoint `<id>.<nonce>.ckpt`. Only the
+   * holder of the production's job writes under its id, so what is found
+   * under it is a dead holder's: claimed by renaming it (a worker that lost
+   * its lock and still writes then writes to a file it cannot commit), cut to
+   * its checkpoint, and continued.
+   */
+  async #resumable(id: string, finalPath: string): Promise<Upload> {
+    const nonce = randomUUID();
+    const temp = join(this.#incoming, `${id}.${nonce}.part`);
+    const checkpoint = join(this.#incoming, `${id}.${nonce}.ckpt`);
+    let resumed = 0;
+    const leftovers = (await readdir(this.#incoming)).filter((n) => n.startsWith(`${id}.`) && n.endsWith('.part'));
+    for (const name of leftovers) {
+      const path = join(this.#incoming, name);
+      const oldCheckpoint = path.replace(/\.part$/, '.ckpt');
+      const safe = resumed === 0 ? await readCheckpoint(oldCheckpoint) : 0;
+      if (safe > 0) {
+        try {
+          await rename(path, temp);
+          resumed = safe;
+        } catch {
+          // Claimed by someone else a moment ago, or gone: not ours to continue.
+        }
+      }
+      if (resumed !== safe || safe === 0) await rm(path, { force: true });
+      await rm(oldCheckpoint, { force: true });
     }
+    const fh = await open(temp, resumed > 0 ? 'r+' : 'wx');
+    if (resumed > 0) await fh.truncate(resumed);
+    const ck = await open(checkpoint, 'w');
+    return new FileUpload(fh, ck, { temp, checkpoint, finalPath, resumed });
   }
 }
 
-/** Bytes allowed in flight to the disk before write() waits: network reads and disk writes overlap. */
-const MAX_PENDING_BYTES = 2 * 1024 * 1024;
+async function readCheckpoint(path: string): Promise<number> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const value = Number(text.trim());
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
 
 class FileUpload implements Upload {
   #fh: FileHandle | null;
-  #written = 0;
+  readonly #ck: FileHandle | null;
+  #written: number;
   #done = false;
-  /** Positional writes under way; they may complete in any order. */
-  readonly #pending = new Set<Promise<void>>();
+  /** Positional writes under way, by their offset; they may complete in any order. */
+  readonly #pending = new Map<number, Promise<void>>();
   #pendingBytes = 0;
   #failure: unknown;
-  readonly #tempPath: string;
-  readonly #finalPath: string;
+  #checkpointed: number;
+  #checkpointing = false;
+  readonly #resumed: number;
+  readonly #paths: { temp: string; checkpoint: string | null; finalPath: string };
+  readonly #heartbeat: NodeJS.Timeout;
 
-  constructor(fh: FileHandle, tempPath: string, finalPath: string) {
+  constructor(
+    fh: FileHandle,
+    ck: FileHandle | null,
+    paths: { temp: string; checkpoint: string | null; finalPath: string; resumed: number },
+  ) {
     this.#fh = fh;
-    this.#tempPath = tempPath;
-    this.#finalPath = finalPath;
+    this.#ck = ck;
+    this.#paths = paths;
+    this.#written = paths.resumed;
+    this.#resumed = paths.resumed;
+    this.#checkpointed = paths.resumed;
+    if (ck) void this.#writeCheckpoint(paths.resumed);
+    // A sweep removes what has not been touched for a while: a live upload keeps its files fresh.
+    this.#heartbeat = setInterval(() => {
+      const now = new Date();
+      void this.#fh?.utimes(now, now).catch(() => {});
+      void this.#ck?.utimes(now, now).catch(() => {});
+    }, HEARTBEAT_MS).unref();
   }
 
   get bytesWritten(): number {
     return this.#written;
+  }
+
+  async *readBack(): AsyncIterable<Buffer> {
+    if (this.#resumed === 0) return;
+    yield* createReadStream(this.#paths.temp, { start: 0, end: this.#resumed - 1, highWaterMark: 1024 * 1024 });
   }
 
   #handle(): FileHandle {
@@ -145,24 +219,44 @@ class FileUpload implements Upload {
     const position = this.#written;
     this.#written += chunk.length;
     this.#pendingBytes += chunk.length;
-    const task = writeAll(fh, chunk, position).then(
-      () => {
-        this.#pendingBytes -= chunk.length;
-        this.#pending.delete(task);
-      },
-      (err: unknown) => {
-        this.#failure ??= err;
-        this.#pendingBytes -= chunk.length;
-        this.#pending.delete(task);
-      },
+    const settle = (err?: unknown) => {
+      if (err !== undefined) this.#failure ??= err;
+      this.#pendingBytes -= chunk.length;
+      this.#pending.delete(position);
+      this.#maybeCheckpoint();
+    };
+    this.#pending.set(
+      position,
+      writeAll(fh, chunk, position).then(() => settle(), settle),
     );
-    this.#pending.add(task);
-    while (this.#pendingBytes > MAX_PENDING_BYTES) await Promise.race(this.#pending);
+    while (this.#pendingBytes > MAX_PENDING_BYTES) await Promise.race(this.#pending.values());
     this.#handle();
   }
 
+  /** Every byte below the lowest write still in flight is written: that much a successor may keep. */
+  #maybeCheckpoint(): void {
+    if (!this.#ck || this.#checkpointing || this.#done) return;
+    let safe = this.#written;
+    for (const position of this.#pending.keys()) safe = Math.min(safe, position);
+    if (safe - this.#checkpointed < CHECKPOINT_EVERY) return;
+    void this.#writeCheckpoint(safe);
+  }
+
+  async #writeCheckpoint(safe: number): Promise<void> {
+    if (!this.#ck) return;
+    this.#checkpointing = true;
+    try {
+      await this.#ck.write(String(safe).padEnd(20), 0);
+      this.#checkpointed = safe;
+    } catch {
+      // A missing checkpoint only costs a successor its head start.
+    } finally {
+      this.#checkpointing = false;
+    }
+  }
+
   async #drain(): Promise<void> {
-    await Promise.all(this.#pending);
+    await Promise.all(this.#pending.values());
     this.#handle();
   }
 
@@ -170,6 +264,8 @@ class FileUpload implements Upload {
     await this.#drain();
     await this.#handle().truncate(0);
     this.#written = 0;
+    this.#checkpointed = 0;
+    await this.#writeCheckpoint(0);
   }
 
   async commit(): Promise<void> {
@@ -179,22 +275,31 @@ class FileUpload implements Upload {
       await fh.sync();
       await fh.close();
       this.#fh = null;
-      await mkdir(dirname(this.#finalPath), { recursive: true });
-      await rename(this.#tempPath, this.#finalPath);
+      await mkdir(dirname(this.#paths.finalPath), { recursive: true });
+      await rename(this.#paths.temp, this.#paths.finalPath);
       this.#done = true;
-      await syncDirectory(dirname(this.#finalPath));
+      await this.#dropCheckpoint();
+      await syncDirectory(dirname(this.#paths.finalPath));
     } catch (err) {
       throw unavailable(err);
     }
   }
 
   async abort(): Promise<void> {
+    clearInterval(this.#heartbeat);
     if (this.#done) return;
     this.#done = true;
-    await Promise.allSettled(this.#pending);
+    await Promise.allSettled(this.#pending.values());
     await this.#fh?.close().catch(() => {});
     this.#fh = null;
-    await rm(this.#tempPath, { force: true });
+    await rm(this.#paths.temp, { force: true });
+    await this.#dropCheckpoint();
+  }
+
+  async #dropCheckpoint(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#ck?.close().catch(() => {});
+    if (this.#paths.checkpoint) await rm(this.#paths.checkpoint, { force: true });
   }
 }
 
@@ -219,6 +324,6 @@ async function syncDirectory(path: string): Promise<void> {
 function unavailable(err: unknown): StorageError {
   if (err instanceof StorageError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-  // ENOSPC and friends may clear up; the job's attempts bound the retries.
+  // ENOSPC and friends may clear up; the job's retry budget bounds the retries.
   return new StorageError('ERR_STORAGE_UNAVAILABLE', `storage write failed (${code})`, { retryable: true, cause: err });
 }

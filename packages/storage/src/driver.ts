@@ -8,8 +8,10 @@
 export interface StorageDriver {
   /** Where files go, for logs and errors (no credentials). */
   readonly description: string;
-  /** Readiness: can we write? Throws StorageError naming the setting if not. */
+  /** Readiness: can we write? Throws StorageError naming the setting if not. Sweeps what dead workers left. */
   check(): Promise<void>;
+  /** Removes temporary objects of dead workers (never a live upload's); returns how many. */
+  sweep(): Promise<number>;
   stat(key: string): Promise<{ size: number } | null>;
   /** Streams a stored object (to re-verify one left by an earlier attempt). */
   read(key: string): AsyncIterable<Buffer>;
@@ -17,11 +19,25 @@ export interface StorageDriver {
   /** Writes a small object whole, atomically. */
   writeJson(key: string, value: unknown): Promise<void>;
   /** Starts writing an object that becomes visible under `key` only on commit. */
-  createUpload(key: string): Promise<Upload>;
+  createUpload(key: string, opts?: UploadOptions): Promise<Upload>;
+}
+
+export interface UploadOptions {
+  /**
+   * Names what is being written (the key and what Auphonic announced). The
+   * holder of a production's job may then take over the bytes a dead worker
+   * left under the same id: the upload starts with `bytesWritten` > 0 and
+   * `readBack()` gives those bytes to hash. A driver that cannot give bytes
+   * back starts at 0 and removes the dead upload instead.
+   */
+  resumeId?: string;
 }
 
 export interface Upload {
+  /** Bytes in the upload; above 0 at once when it took over a dead worker's. */
   readonly bytesWritten: number;
+  /** The bytes taken over at the start (empty for a fresh upload). */
+  readBack(): AsyncIterable<Buffer>;
   write(chunk: Uint8Array): Promise<void>;
   /** Drops what was written and starts again at byte 0. */
   restart(): Promise<void>;

@@ -5,12 +5,14 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload as MultipartUpload } from '@aws-sdk/lib-storage';
-import type { StorageDriver, Upload } from './driver.ts';
+import type { StorageDriver, Upload, UploadOptions } from './driver.ts';
 import { StorageError } from './errors.ts';
 import { keySegments } from './keys.ts';
 
@@ -26,10 +28,16 @@ export interface S3Settings {
   partSize: number;
   /** Parts uploaded at once. Memory of one upload is about partSize × (concurrency + 1). */
   concurrency: number;
+  /** Milliseconds: to connect; a socket silent this long; one request (a part) in all. 0: none. */
+  timeouts: { connectMs: number; socketMs: number; requestMs: number };
 }
 
-/** A multipart upload left behind by a crash is aborted after this long (its parts are billed). */
-const STALE_UPLOAD_MS = 24 * 3600_000;
+/**
+ * A multipart upload that has neither begun nor received a part for this long
+ * is a dead worker's (a live one adds a part every few seconds, or fails on the
+ * timeouts above long before): aborted, since its parts are billed.
+ */
+export const STALE_UPLOAD_MS = 3600_000;
 
 /**
  * Objects in an S3-compatible bucket. Bytes stream through lib-storage's
@@ -54,6 +62,13 @@ export class S3Driver implements StorageDriver {
       requestChecksumCalculation: settings.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
+      // Without these a server that stops answering holds an upload (and its job) forever.
+      requestHandler: {
+        connectionTimeout: settings.timeouts.connectMs,
+        socketTimeout: settings.timeouts.socketMs,
+        requestTimeout: settings.timeouts.requestMs,
+        throwOnRequestTimeout: true,
+      },
       ...clientConfig,
     });
   }
@@ -69,7 +84,44 @@ export class S3Driver implements StorageDriver {
     } catch (err) {
       throw startupError(err, this.#s.bucket);
     }
-    await this.#abortStaleUploads();
+    await this.sweep();
+  }
+
+  /** Aborts the multipart uploads dead workers left (every page of them). Best effort: not every server lists them. */
+  async sweep(now = Date.now()): Promise<number> {
+    let aborted = 0;
+    try {
+      for await (const u of this.#multipartUploads(this.#s.prefix || undefined)) {
+        if (!u.Initiated || now - u.Initiated.getTime() <= STALE_UPLOAD_MS) continue;
+        if (now - (await this.#lastPartAt(u.Key, u.UploadId)) <= STALE_UPLOAD_MS) continue;
+        await this.#abortUpload(u.Key, u.UploadId);
+        aborted += 1;
+      }
+    } catch {
+      // Not implemented by some servers (s3rver); a bucket lifecycle rule does the same (see the README).
+    }
+    return aborted;
+  }
+
+  async *#multipartUploads(prefix: string | undefined): AsyncIterable<{ Key: string; UploadId: string; Initiated?: Date }> {
+    let page: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const list: ListMultipartUploadsCommandOutput = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: prefix, ...page }),
+      );
+      for (const u of list.Uploads ?? []) if (u.Key && u.UploadId) yield { Key: u.Key, UploadId: u.UploadId, Initiated: u.Initiated };
+      if (!list.IsTruncated) return;
+      page = { KeyMarker: list.NextKeyMarker, UploadIdMarker: list.NextUploadIdMarker };
+    }
+  }
+
+  async #lastPartAt(key: string, uploadId: string): Promise<number> {
+    const parts = await this.client.send(new ListPartsCommand({ Bucket: this.#s.bucket, Key: key, UploadId: uploadId }));
+    return Math.max(0, ...(parts.Parts ?? []).map((p) => p.LastModified?.getTime() ?? 0));
+  }
+
+  async #abortUpload(key: string, uploadId: string): Promise<void> {
+    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.#s.bucket, Key: key, UploadId: uploadId }));
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
@@ -119,22 +171,21 @@ export class S3Driver implements StorageDriver {
     }
   }
 
-  async createUpload(key: string): Promise<Upload> {
-    return new S3Upload(this.client, this.#s, this.#key(key));
-  }
-
-  /** Multipart uploads a crashed worker left: abort those older than a day. Best effort (not every server lists them). */
-  async #abortStaleUploads(): Promise<void> {
-    try {
-      const list = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: this.#s.prefix || undefined }));
-      for (const u of list.Uploads ?? []) {
-        if (u.Key && u.UploadId && u.Initiated && Date.now() - u.Initiated.getTime() > STALE_UPLOAD_MS) {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.#s.bucket, Key: u.Key, UploadId: u.UploadId }));
-        }
+  /**
+   * A multipart upload cannot give its bytes back, so the MD5 of the whole file
+   * could not be continued: a takeover starts at byte 0. Whatever multipart
+   * upload a dead holder of the job left under this key is aborted first.
+   */
+  async createUpload(key: string, opts: UploadOptions = {}): Promise<Upload> {
+    const objectKey = this.#key(key);
+    if (opts.resumeId) {
+      try {
+        for await (const u of this.#multipartUploads(objectKey)) if (u.Key === objectKey) await this.#abortUpload(u.Key, u.UploadId);
+      } catch {
+        // Not listable here: the sweep or a lifecycle rule removes it.
       }
-    } catch {
-      // Not implemented by some servers; a bucket lifecycle rule does the same (see the README).
     }
+    return new S3Upload(this.client, this.#s, objectKey);
   }
 }
 
@@ -165,8 +216,11 @@ class S3Upload implements Upload {
       queueSize: this.#s.concurrency,
       leavePartsOnError: false,
     });
+    const body = this.#body;
     this.#done = upload.done().catch((err: unknown) => {
       this.#failure ??= err;
+      // Wakes a write() waiting for 'drain' that will never come.
+      body.destroy();
       throw err;
     });
     this.#done.catch(() => {});
@@ -176,6 +230,8 @@ class S3Upload implements Upload {
     return this.#written;
   }
 
+  async *readBack(): AsyncIterable<Buffer> {}
+
   #check(): void {
     if (this.#finished) throw new Error('upload already finished');
     if (this.#failure) throw storageError(this.#failure);
@@ -184,14 +240,17 @@ class S3Upload implements Upload {
   async write(chunk: Uint8Array): Promise<void> {
     this.#check();
     this.#written += chunk.length;
-    if (!this.#body.write(chunk)) {
+    const body = this.#body;
+    if (!body.write(chunk) && !body.destroyed) {
+      // Listeners on the stream, removed again: nothing accumulates per wait, however long the file.
       await new Promise<void>((resolve) => {
         const go = () => {
-          this.#body.off('drain', go);
+          body.off('drain', go);
+          body.off('close', go);
           resolve();
         };
-        this.#body.on('drain', go);
-        this.#done.catch(go);
+        body.on('drain', go);
+        body.on('close', go);
       });
     }
     this.#check();

@@ -18,6 +18,7 @@ describe('S3Driver', () => {
       forcePathStyle: true,
       partSize: 5 * 1024 * 1024,
       concurrency: 2,
+      timeouts: { connectMs: 5_000, socketMs: 30_000, requestMs: 60_000 },
     };
   });
   after(() => s3.close());

@@ -17,6 +17,7 @@ describeStorageContract(
         forcePathStyle: true,
         partSize: 5 * 1024 * 1024,
         concurrency: 2,
+        timeouts: { connectMs: 5_000, socketMs: 30_000, requestMs: 60_000 },
       },
       { credentials: s3.credentials },
     );

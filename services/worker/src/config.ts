@@ -22,11 +22,29 @@ export interface WorkerConfig {
   verifyChecksums: boolean;
   /** How often one download may continue after its connection broke, within one attempt. */
   downloadResumes: number;
+  /** Quick retries of one failed request (details, a download) within one attempt. */
+  requestRetries: number;
+  /** Backoff between attempts of a job. */
   backoff: { baseMs: number; maxMs: number };
+  /** How long transient failures are retried before a production is given up (and recorded so). */
+  retryForMs: number;
+  /** A worker that dies loses its jobs' locks after this; another worker takes them over. */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose worker died. */
+  stalledIntervalMs: number;
+  /** /healthz says 503 while a running job has made no progress for this long. */
+  noProgressMs: number;
   /** How often to look for finished productions whose webhook never came; 0: never. */
   reconcileIntervalMs: number;
-  /** How many of each owner's newest productions the reconciler looks at. */
+  /** Page size of the reconciler's walk through each owner's productions. */
   reconcileLimit: number;
+  /** How far back the reconciler looks the first time (afterwards: since its last run). */
+  reconcileLookbackMs: number;
+  /**
+   * Our production webhook URLs (PUBLIC_URL + /webhooks/auphonic/ + each secret): a production is the
+   * account's own only when its webhook is one of them. Empty: the reconciler leaves the account alone.
+   */
+  accountWebhookUrls: string[];
 }
 
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
@@ -49,18 +67,38 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 0, max: 3_600_000 }),
     verifyChecksums: r.bool('VERIFY_CHECKSUMS', { default: true }),
     downloadResumes: r.int('DOWNLOAD_RESUMES', { default: 5, min: 0, max: 100 }),
+    requestRetries: r.int('REQUEST_RETRIES', { default: 4, min: 0, max: 20 }),
     backoff: {
       baseMs: r.int('RETRY_BASE_DELAY_MS', { default: 5_000, min: 1, max: 3_600_000 }),
       maxMs: r.int('RETRY_MAX_DELAY_MS', { default: 15 * 60_000, min: 1, max: 24 * 3_600_000 }),
     },
+    retryForMs: r.duration('RETRY_FOR', { default: '48h', min: '1s', max: '30d' }),
+    lockDurationMs: r.int('LOCK_DURATION_MS', { default: 10_000, min: 1_000, max: 600_000 }),
+    stalledIntervalMs: r.int('STALLED_INTERVAL_MS', { default: 5_000, min: 500, max: 600_000 }),
+    noProgressMs: r.duration('NO_PROGRESS_TIMEOUT', { default: '5m', min: '1s', max: '24h' }),
     reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', { default: 15 * 60_000, min: 0, max: 7 * 24 * 3_600_000 }),
-    reconcileLimit: r.int('RECONCILE_LIMIT', { default: 50, min: 1, max: 100 }),
+    reconcileLimit: r.int('RECONCILE_LIMIT', { default: 100, min: 1, max: 100 }),
+    reconcileLookbackMs: r.duration('RECONCILE_LOOKBACK', { default: '7d', min: '1m', max: '365d' }),
+    accountWebhookUrls: accountWebhookUrls(r),
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
     r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');
   if (config.auphonicBaseUrl.pathname !== '/' || config.auphonicBaseUrl.search) {
     r.problem('AUPHONIC_BASE_URL', 'must be an origin only, like https://auphonic.com');
   }
+  if (config.stalledIntervalMs >= config.lockDurationMs) r.problem('STALLED_INTERVAL_MS', 'must be shorter than LOCK_DURATION_MS');
   r.done();
   return config;
+}
+
+/** The ingress's PUBLIC_URL and webhook secrets, read here only to recognise our own productions. */
+function accountWebhookUrls(r: EnvReader): string[] {
+  const publicUrl = r.optionalString('PUBLIC_URL');
+  const secrets = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS'].map((name) => r.secret(name, { minLength: 16, optional: true }));
+  if (!publicUrl) return [];
+  const base = r
+    .url('PUBLIC_URL', { protocols: ['https:', 'http:'] })
+    .toString()
+    .replace(/\/+$/, '');
+  return secrets.filter(Boolean).map((secret) => `${base}/webhooks/auphonic/${secret}`);
 }

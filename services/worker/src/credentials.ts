@@ -1,4 +1,4 @@
-import { AuphonicClient, type ResponseObserver } from '@auphonic-bridge/auphonic';
+import { AuphonicClient, type QuickRetryPolicy, type ResponseObserver } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
 import type { Owner } from '@auphonic-bridge/queue';
 import { IngestError } from './errors.ts';
@@ -16,12 +16,15 @@ export interface CredentialSources {
   apiKey: string | null;
   /** Connections and their sealed tokens, when it serves the External Service. */
   connections: ConnectionStore | null;
+  /** Quick retries of one request within an attempt (REQUEST_RETRIES). */
+  retries?: QuickRetryPolicy;
   onResponse?: ResponseObserver;
 }
 
 /** Looks credentials up by owner: the job itself carries ids only. */
 export async function credentialsFor(sources: CredentialSources, owner: Owner): Promise<Credentials> {
-  const client = (token: string) => new AuphonicClient({ baseUrl: sources.baseUrl, token, onResponse: sources.onResponse });
+  const client = (token: string) =>
+    new AuphonicClient({ baseUrl: sources.baseUrl, token, retries: sources.retries, onResponse: sources.onResponse });
   if (owner.kind === 'account') {
     if (!sources.apiKey) throw new IngestError('ERR_NO_CREDENTIALS', 'AUPHONIC_API_KEY is not set on this worker', { retryable: false });
     return { client: client(sources.apiKey), rejected: async () => {} };

@@ -1,34 +1,37 @@
 import { BridgeError } from '@auphonic-bridge/runtime';
-import { UnrecoverableError } from 'bullmq';
 
-/** A worker-side failure; `retryable` decides between backoff and giving up. */
+/** A worker-side failure; `retryable` says whether a later attempt may fix it. */
 export class IngestError extends BridgeError {
   readonly retryable: boolean;
 
-  constructor(code: IngestErrorCode, message: string, opts: { retryable: boolean }) {
-    super(code, message);
+  constructor(code: IngestErrorCode, message: string, opts: { retryable: boolean; cause?: unknown }) {
+    super(code, message, { cause: opts.cause });
     this.retryable = opts.retryable;
   }
 }
 
 export type IngestErrorCode =
   | 'ERR_BAD_JOB'
-  | 'ERR_PRODUCTION_NOT_FINISHED'
-  | 'ERR_UNSAFE_OUTPUT'
-  | 'ERR_SIZE_MISMATCH'
-  | 'ERR_CHECKSUM_MISMATCH'
-  | 'ERR_RANGE_MISMATCH'
   | 'ERR_NO_CREDENTIALS'
-  | 'ERR_NEEDS_REAUTH';
+  | 'ERR_NEEDS_REAUTH'
+  | 'ERR_DECRYPT'
+  | 'ERR_PRODUCTION_NOT_FINISHED'
+  | 'ERR_PRODUCTION_CHANGED'
+  /** Outputs failed in this attempt (transfer, size, checksum): the next one retries only those. */
+  | 'ERR_OUTPUTS_FAILED';
 
-/**
- * What BullMQ should see: UnrecoverableError for what no retry can fix, the
- * error itself (with any retryAfterMs for the backoff) for the rest.
- */
-export function toJobError(err: unknown): Error {
-  const retryable = (err as { retryable?: unknown })?.retryable;
-  const code = (err as { code?: unknown })?.code;
-  const message = err instanceof Error ? err.message : String(err);
-  if (retryable === false) return new UnrecoverableError(`${typeof code === 'string' ? `${code}: ` : ''}${message}`);
-  return err instanceof Error ? err : new Error(message);
+/** Auphonic says the production is not Done or Error: it was changed or restarted since its webhook. */
+export class ProductionRunningError extends IngestError {
+  constructor(statusString: string) {
+    super('ERR_PRODUCTION_NOT_FINISHED', `Auphonic says the production is still running (${statusString})`, {
+      retryable: true,
+    });
+  }
+}
+
+/** The production was re-rendered while we stored it: the next attempt starts from its new details. */
+export class ProductionChangedError extends IngestError {
+  constructor() {
+    super('ERR_PRODUCTION_CHANGED', 'the production changed while it was being stored', { retryable: true });
+  }
 }

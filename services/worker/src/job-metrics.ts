@@ -2,6 +2,7 @@ import type { WorkerMetrics } from '@auphonic-bridge/metrics';
 import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { Worker } from 'bullmq';
+import { failedForGood } from './fate.ts';
 
 /** Counts what a worker's jobs end in, and logs the ones that fail for good. */
 export function observeJobs(worker: Worker<ProductionJobData, ProductionJobResult>, metrics: WorkerMetrics, logger: Logger): void {
@@ -14,7 +15,7 @@ export function observeJobs(worker: Worker<ProductionJobData, ProductionJobResul
   });
   worker.on('failed', (job, err) => {
     if (!job) return;
-    if (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    if (failedForGood(job, err)) {
       metrics.jobsProcessed.inc({ queue, outcome: 'failed' });
       metrics.jobDuration.observe({ queue, outcome: 'failed' }, duration(job));
       logger.error({ uuid: job.data.uuid, jobId: job.id, attemptsMade: job.attemptsMade }, `production failed for good: ${err.message}`);

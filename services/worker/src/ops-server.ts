@@ -3,10 +3,10 @@ import type { Registry } from '@auphonic-bridge/metrics';
 
 /**
  * The worker's small HTTP port (METRICS_PORT): GET /metrics for Prometheus,
- * /livez (the process answers), /healthz (Redis reachable and taking jobs).
+ * /livez (the process answers), /healthz (Redis reachable, taking jobs, and no job stuck).
  * Plain node:http: three fixed routes need no framework.
  */
-export function createOpsServer(registry: Registry, isReady: () => Promise<boolean>): Server {
+export function createOpsServer(registry: Registry, isReady: () => Promise<{ ready: boolean; reason: string }>): Server {
   return createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
@@ -16,8 +16,10 @@ export function createOpsServer(registry: Registry, isReady: () => Promise<boole
     if (path === '/livez') return send(200, 'application/json', '{"status":"ok"}\n');
     if (path === '/healthz') {
       void isReady()
-        .catch(() => false)
-        .then((ready) => send(ready ? 200 : 503, 'application/json', ready ? '{"status":"ok"}\n' : '{"status":"unavailable"}\n'));
+        .catch(() => ({ ready: false, reason: 'readiness check failed' }))
+        .then(({ ready, reason }) =>
+          send(ready ? 200 : 503, 'application/json', `${JSON.stringify(ready ? { status: 'ok' } : { status: 'unavailable', reason })}\n`),
+        );
       return;
     }
     if (path === '/metrics') {

@@ -1,23 +1,43 @@
-import { outcomeOf, type ProductionSummary } from '@auphonic-bridge/auphonic';
-import type { ConnectionStore } from '@auphonic-bridge/connections';
-import { addProductionJob, type Owner, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import { outcomeOf, type Production, type ProductionSummary } from '@auphonic-bridge/auphonic';
+import type { Connection, ConnectionStore } from '@auphonic-bridge/connections';
+import { addProductionJob, type Owner, type ProductionQueue, productionDedupId } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
-import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Credentials } from './credentials.ts';
+import { asRecord, fingerprint } from './record.ts';
 import { productionPrefix, recordKey } from './storage-layout.ts';
 
 export interface ReconcileDeps {
   credentials: (owner: Owner) => Promise<Credentials>;
   /** Whether production webhooks of the API-key account are served here. */
   hasAccount: boolean;
+  /** Our production webhook URLs: the account's production is ours only when its webhook is one of them. */
+  accountWebhookUrls: readonly string[];
   connections: ConnectionStore | null;
   storage: StorageDriver;
   queue: ProductionQueue;
-  /** How many of each owner's newest productions to look at. */
-  limit: number;
+  /** Keeps each owner's watermark: where the last complete scan began. */
+  redis: Redis;
+  pageSize: number;
+  /** How far back the first scan of an owner looks. */
+  lookbackMs: number;
+  onRecovered?: (owner: Owner) => void;
 }
+
+export interface ReconcileReport {
+  owners: number;
+  pages: number;
+  checked: number;
+  queued: number;
+  /** Owners that could not be scanned this time (their watermark stays). */
+  skipped: number;
+}
+
+/** Productions changed this close before a scan began are looked at again next time (clocks differ; scans take time). */
+export const WATERMARK_OVERLAP_MS = 3600_000;
+/** A bound on one owner's scan, should the list carry no times at all. */
+const MAX_PAGES = 200;
 
 interface Target {
   owner: Owner;
@@ -25,82 +45,131 @@ interface Target {
   serviceUuid: string | null;
 }
 
-/**
- * Was the production meant for this bridge? The account's when its webhook
- * is one of our production-webhook URLs; a connection's when it selected
- * that connection's service. Undefined when the answer lacks the field.
- */
-function isOurs(target: Target, p: Record<string, unknown>): boolean | undefined {
-  if (target.owner.kind === 'account')
-    return typeof p.webhook === 'string' ? p.webhook.includes('/webhooks/auphonic/') : p.webhook === null ? false : undefined;
-  return 'service' in p ? p.service === target.serviceUuid : undefined;
-}
+const watermarkKey = (owner: Owner) => `bridge:reconcile:since:${owner.kind === 'account' ? 'account' : `connection:${owner.id}`}`;
 
 /**
  * The safety net for webhooks that never came (Auphonic's retries are
- * undocumented): for each owner, the newest finished productions that are
- * ours and not stored in their current version get a production job. The
- * production queue's deduplication and the record's fingerprint keep a
- * production that is already on its way from being downloaded twice.
+ * undocumented). For each owner, every production changed since the last
+ * complete scan (first time: RECONCILE_LOOKBACK), page after page until a
+ * page holds nothing newer, is queued when it is finished, ours, and not
+ * handled in its current version. Ours means: for the account, its webhook
+ * is exactly one of our URLs; for a connection, it selected the connection's
+ * own service (learnt from /api/services.json when connect did not say).
  */
-export async function reconcile(deps: ReconcileDeps, log: Logger): Promise<{ owners: number; checked: number; queued: number }> {
-  const targets: Target[] = deps.hasAccount ? [{ owner: { kind: 'account' }, serviceUuid: null }] : [];
-  for (const c of (await deps.connections?.list()) ?? []) {
-    if (c.status === 'connected' && c.serviceUuid) targets.push({ owner: { kind: 'connection', id: c.id }, serviceUuid: c.serviceUuid });
-  }
-  let checked = 0;
-  let queued = 0;
+export async function reconcile(deps: ReconcileDeps, log: Logger, opts: { onlyConnection?: string } = {}): Promise<ReconcileReport> {
+  const targets = await targetsOf(deps, log, opts.onlyConnection);
+  const report: ReconcileReport = { owners: targets.length, pages: 0, checked: 0, queued: 0, skipped: 0 };
   for (const target of targets) {
     const tlog = log.child({ owner: target.owner });
-    let credentials: Credentials;
-    let list: ProductionSummary[];
     try {
-      credentials = await deps.credentials(target.owner);
-      list = await credentials.client.listProductions({ limit: deps.limit });
+      await scanOwner(deps, target, report, tlog);
     } catch (err) {
+      report.skipped += 1;
       tlog.warn({ code: (err as { code?: unknown }).code }, `reconcile skipped an owner: ${(err as Error).message}`);
-      continue;
-    }
-    for (const summary of list) {
-      if (outcomeOf(summary.status) === 'running') continue;
-      checked += 1;
-      const record = (await deps.storage.readJson(recordKey(productionPrefix(target.owner, summary.uuid)))) as {
-        production?: { change_time?: string };
-      } | null;
-      if (record && record.production?.change_time === summary.change_time) continue;
-      let ours = isOurs(target, summary);
-      if (ours === undefined) ours = isOurs(target, await credentials.client.getProduction(summary.uuid));
-      if (!ours) continue;
-      await addProductionJob(deps.queue, { uuid: summary.uuid, owner: target.owner, reportedStatus: summary.status });
-      queued += 1;
-      tlog.info({ uuid: summary.uuid }, 'finished production not stored yet; queued by the reconciler');
     }
   }
-  return { owners: targets.length, checked, queued };
+  return report;
 }
 
-/** The reconcile queue and its one-at-a-time worker; a job scheduler fires it every interval. */
-export function createReconciler(connection: Redis, deps: ReconcileDeps, logger: Logger) {
-  const queue = new Queue(QUEUES.reconcile, {
-    connection,
-    defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-  });
-  queue.on('error', () => {});
-  const log = logger.child({ queue: QUEUES.reconcile });
-  const worker = new Worker(QUEUES.reconcile, () => reconcile(deps, log), { connection, autorun: false, concurrency: 1 });
-  worker.on('error', (err) => log.error({ err: { message: err.message } }, 'reconciler error'));
-  let running: Promise<void> | undefined;
-  return {
-    queue,
-    async start(intervalMs: number): Promise<void> {
-      // Every worker upserts the same scheduler: one run per interval, whoever takes it.
-      await queue.upsertJobScheduler('reconcile', { every: intervalMs }, { name: 'reconcile' });
-      running = worker.run();
-    },
-    async close(): Promise<void> {
-      await worker.close();
-      await running;
-      await queue.close();
-    },
+async function targetsOf(deps: ReconcileDeps, log: Logger, only: string | undefined): Promise<Target[]> {
+  const targets: Target[] = [];
+  if (!only && deps.hasAccount && deps.accountWebhookUrls.length > 0) targets.push({ owner: { kind: 'account' }, serviceUuid: null });
+  for (const c of (await deps.connections?.list()) ?? []) {
+    if (c.status !== 'connected' || (only && c.id !== only)) continue;
+    const serviceUuid = c.serviceUuid ?? (await learnServiceUuid(deps, c, log));
+    if (serviceUuid) targets.push({ owner: { kind: 'connection', id: c.id }, serviceUuid });
+  }
+  return targets;
+}
+
+/** connect.json's answer need not name the service: the user's service list does, by display_name and our webhook URL. */
+async function learnServiceUuid(deps: ReconcileDeps, c: Connection, log: Logger): Promise<string | null> {
+  try {
+    const { client } = await deps.credentials({ kind: 'connection', id: c.id });
+    const service = (await client.listServices()).find(
+      (s) => s.displayName === c.displayName && (s.webhookUrl === null || s.webhookUrl.endsWith(`/webhooks/service/${c.id}`)),
+    );
+    if (!service) return null;
+    await deps.connections?.update(c.id, { serviceUuid: service.uuid });
+    return service.uuid;
+  } catch (err) {
+    log.warn(
+      { connection: c.id, code: (err as { code?: unknown }).code },
+      `could not learn the service of a connection: ${(err as Error).message}`,
+    );
+    return null;
+  }
+}
+
+async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileReport, log: Logger): Promise<void> {
+  const began = Date.now();
+  const stored = Number(await deps.redis.get(watermarkKey(target.owner)));
+  const since = Number.isFinite(stored) && stored > 0 ? stored : began - deps.lookbackMs;
+  const { client } = await deps.credentials(target.owner);
+  for (let page = 0, offset = 0; page < MAX_PAGES; page++, offset += deps.pageSize) {
+    const list = await client.listProductions({ limit: deps.pageSize, offset });
+    report.pages += 1;
+    let newer = 0;
+    for (const summary of list) {
+      const changedAt = timeOf(summary.change_time) ?? timeOf(summary.creation_time);
+      if (changedAt !== null && changedAt < since) continue;
+      newer += 1;
+      if (await consider(deps, target, summary, (uuid) => client.getProduction(uuid), report)) {
+        log.info({ uuid: summary.uuid }, 'finished production not stored yet; queued by the reconciler');
+      }
+    }
+    if (list.length < deps.pageSize || newer === 0) break;
+  }
+  // Only a complete scan moves the watermark: an owner that failed half-way is looked at from the same point again.
+  await deps.redis.set(watermarkKey(target.owner), String(began - WATERMARK_OVERLAP_MS));
+}
+
+/** Queues the production if it is finished, ours, and not handled in its current version. */
+async function consider(
+  deps: ReconcileDeps,
+  target: Target,
+  summary: ProductionSummary,
+  details: (uuid: string) => Promise<Production>,
+  report: ReconcileReport,
+): Promise<boolean> {
+  // minimal_data may lack a field: then the details decide.
+  let full: Production | undefined;
+  const field = async <K extends keyof ProductionSummary>(name: K): Promise<unknown> => {
+    if (name in summary) return summary[name];
+    full ??= await details(summary.uuid);
+    return full[name as string];
   };
+  const status = await field('status');
+  if (typeof status !== 'number' || outcomeOf(status) === 'running') return false;
+  report.checked += 1;
+  const record = asRecord(await deps.storage.readJson(recordKey(productionPrefix(target.owner, summary.uuid))));
+  if (record?.final && record.changeTime !== null && record.changeTime === summary.change_time) return false;
+  if (!isOurs(deps, target, target.owner.kind === 'account' ? await field('webhook') : await field('service'))) return false;
+  if (record?.final && record.fingerprint !== null) {
+    full ??= await details(summary.uuid);
+    if (record.fingerprint === fingerprint(full)) return false;
+  }
+  // Already on its way (the webhook did come): nothing to recover.
+  if (await deps.queue.getDeduplicationJobId(productionDedupId(target.owner, summary.uuid))) return false;
+  await addProductionJob(deps.queue, { uuid: summary.uuid, owner: target.owner, reportedStatus: status });
+  report.queued += 1;
+  deps.onRecovered?.(target.owner);
+  return true;
+}
+
+/** Exactly one of our webhook URLs (another bridge's URL, or one with another secret, is not), or our connection's service. */
+function isOurs(deps: ReconcileDeps, target: Target, value: unknown): boolean {
+  if (target.owner.kind === 'account') {
+    return typeof value === 'string' && deps.accountWebhookUrls.some((url) => normalise(url) === normalise(value));
+  }
+  const uuid = value && typeof value === 'object' ? (value as { uuid?: unknown }).uuid : value;
+  return typeof uuid === 'string' && uuid === target.serviceUuid;
+}
+
+const normalise = (url: string) => url.trim().replace(/\/+$/, '');
+
+function timeOf(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : t;
 }

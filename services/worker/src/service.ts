@@ -20,8 +20,9 @@ import type { WorkerConfig } from './config.ts';
 import { credentialsFor } from './credentials.ts';
 import { observeJobs } from './job-metrics.ts';
 import { createOpsServer } from './ops-server.ts';
-import { createProductionProcessor, RELEASE_ON_SHUTDOWN } from './production-processor.ts';
-import { createReconciler } from './reconcile.ts';
+import { CANCEL, createProductionProcessor } from './production-job.ts';
+import { ProgressWatch } from './progress-watch.ts';
+import { createReconciler } from './reconciler.ts';
 
 /** The worker process: takes production jobs and stores their files. */
 export class WorkerService implements Service {
@@ -33,6 +34,7 @@ export class WorkerService implements Service {
   readonly #ops: Server;
   readonly #queues: ProductionQueue[];
   readonly #reconciler: ReturnType<typeof createReconciler>;
+  readonly #progress = new ProgressWatch();
   #running: Promise<void> | undefined;
 
   private constructor(config: WorkerConfig, logger: Logger, storage: StorageDriver) {
@@ -47,6 +49,7 @@ export class WorkerService implements Service {
       baseUrl: config.auphonicBaseUrl,
       apiKey: config.auphonicApiKey,
       connections: config.encryptionKey ? new ConnectionStore(this.#redis, new Sealer(config.encryptionKey)) : null,
+      retries: { retries: config.requestRetries, baseMs: 200, maxMs: 3_000, retryAfterCapMs: 10_000 },
       onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
         metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
     };
@@ -61,13 +64,27 @@ export class WorkerService implements Service {
         onBytes: (n) => metrics.downloadBytes.inc(n),
       },
       logger,
-      () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
+      {
+        retryForMs: config.retryForMs,
+        progress: this.#progress,
+        onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
+        onRecorded: (outcome) => metrics.productionsRecorded.inc({ outcome }),
+      },
     );
     this.#worker = new Worker(QUEUES.productions, processor, {
       connection: this.#redis,
       autorun: false,
       concurrency: config.concurrency,
+      // A dead worker's jobs are taken over within about lockDuration + stalledInterval.
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      // A job that keeps killing its worker (out of memory, say) fails for good after this many takeovers.
+      maxStalledCount: 5,
       settings: { backoffStrategy: (attemptsMade, _type, err) => backoffDelay(attemptsMade, err, config.backoff) },
+    });
+    // Lost its lock (Redis away, the loop stalled): another worker may hold the job now, so stop writing its files.
+    this.#worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const id of jobIds) this.#worker.cancelJob(id, CANCEL.lockLost);
     });
     observeJobs(this.#worker, metrics, logger);
 
@@ -79,15 +96,24 @@ export class WorkerService implements Service {
       {
         credentials,
         hasAccount: config.auphonicApiKey !== null,
+        accountWebhookUrls: config.accountWebhookUrls,
         connections: sources.connections,
         storage,
         queue: productions,
-        limit: config.reconcileLimit,
+        redis: this.#redis,
+        pageSize: config.reconcileLimit,
+        lookbackMs: config.reconcileLookbackMs,
+        onRecovered: (owner) => metrics.reconcileRecovered.inc({ owner_kind: owner.kind }),
       },
       logger,
+      { onSwept: (n) => metrics.storageSwept.inc(n) },
     );
     registerQueueMetrics(registry, [productions, this.#reconciler.queue]);
-    this.#ops = createOpsServer(registry, async () => this.#redis.status === 'ready' && this.#worker.isRunning());
+    this.#ops = createOpsServer(registry, async () => {
+      const stuck = this.#progress.stuck(config.noProgressMs);
+      if (stuck.length > 0) return { ready: false, reason: `job(s) ${stuck.join(', ')} made no progress for ${config.noProgressMs} ms` };
+      return { ready: this.#redis.status === 'ready' && this.#worker.isRunning(), reason: 'redis unreachable or worker not running' };
+    });
   }
 
   static async create(config: WorkerConfig, logger: Logger): Promise<WorkerService> {
@@ -99,14 +125,19 @@ export class WorkerService implements Service {
     return (this.#ops.address() as { port: number }).port;
   }
 
-  /** Checks storage first: a worker that cannot write must not take jobs. */
+  /** Checks storage first (and sweeps what dead workers left): a worker that cannot write must not take jobs. */
   async start(): Promise<void> {
     await this.storage.check();
     this.#ops.listen(this.#config.metricsPort, this.#config.metricsHost);
     await once(this.#ops, 'listening');
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
-    if (this.#config.reconcileIntervalMs > 0) await this.#reconciler.start(this.#config.reconcileIntervalMs);
+    await this.#reconciler.start(this.#config.reconcileIntervalMs);
+    if (this.#config.auphonicApiKey && this.#config.accountWebhookUrls.length === 0 && this.#config.reconcileIntervalMs > 0) {
+      this.#logger.warn(
+        "the reconciler cannot tell the account's productions from others: set PUBLIC_URL and WEBHOOK_SECRET on the worker",
+      );
+    }
     this.#logger.info(
       { queue: QUEUES.productions, concurrency: this.#config.concurrency, storage: this.storage.description },
       'worker ready',
@@ -120,7 +151,7 @@ export class WorkerService implements Service {
   async destroy(): Promise<void> {
     const deadline = setTimeout(() => {
       this.#logger.warn({ timeoutMs: this.#config.shutdownTimeoutMs }, 'shutdown deadline reached; releasing active jobs');
-      this.#worker.cancelAllJobs(RELEASE_ON_SHUTDOWN);
+      this.#worker.cancelAllJobs(CANCEL.shutdown);
     }, this.#config.shutdownTimeoutMs);
     try {
       await Promise.all([this.#worker.close(), this.#reconciler.close()]);

@@ -38,6 +38,7 @@ describe('worker config', () => {
       forcePathStyle: true,
       partSize: 8 * 1024 * 1024,
       concurrency: 4,
+      timeouts: { connectMs: 10_000, socketMs: 60_000, requestMs: 300_000 },
     });
     assert.deepEqual(readConfig({ ...good, STORAGE_DIR: undefined, STORAGE_URL: 'file:///srv/x' }).storage, {
       kind: 'directory',

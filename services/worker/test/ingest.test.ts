@@ -36,13 +36,18 @@ describe('worker: a production from webhook to verified files', () => {
     assert.equal(end.state, 'completed', end.reason);
     assert.deepEqual(end.result, {
       uuid: p.uuid,
-      outcome: 'stored',
+      outcome: 'complete',
       files: 3,
       bytes: mp3.length + m4a.length + srt.length,
       stored: [
         { filename: 'episode.mp3', format: 'mp3', key: `account/${p.uuid}/episode.mp3` },
         { filename: 'episode.m4a', format: 'aac', key: `account/${p.uuid}/episode.m4a` },
         { filename: 'Folge 1 – Über.srt', format: 'subtitle', key: `account/${p.uuid}/Folge 1 – Über.srt` },
+      ],
+      outputs: [
+        { filename: 'episode.mp3', format: 'mp3', fate: 'stored' },
+        { filename: 'episode.m4a', format: 'aac', fate: 'stored' },
+        { filename: 'Folge 1 – Über.srt', format: 'subtitle', fate: 'stored' },
       ],
     });
     assert.deepEqual(await stored(p.uuid, 'episode.mp3'), mp3);
@@ -51,7 +56,8 @@ describe('worker: a production from webhook to verified files', () => {
 
     const r = await record(p.uuid);
     assert.deepEqual(r.production, f.sim.production(p.uuid), 'the record keeps the details as fetched, unknown fields included');
-    assert.equal(r.bridge.outcome, 'stored');
+    assert.equal(r.bridge.outcome, 'complete');
+    assert.equal(r.bridge.final, true);
     assert.deepEqual(
       r.bridge.files.map((x: { filename: string; checksumVerified: boolean }) => [x.filename, x.checksumVerified]),
       [
@@ -80,8 +86,10 @@ describe('worker: a production from webhook to verified files', () => {
     const p = await f.sim.addProduction({ status: 2, files: [{ filename: 'x.mp3', content: bytes(100) }] });
     const end = await f.settled(await f.enqueue(p.uuid, 2));
     assert.equal(end.state, 'completed');
-    assert.equal(end.result?.outcome, 'error-recorded');
-    assert.equal((await record(p.uuid)).bridge.outcome, 'error');
+    assert.equal(end.result?.outcome, 'error');
+    const r = await record(p.uuid);
+    assert.equal(r.bridge.outcome, 'error');
+    assert.match(r.bridge.error.message, /Simulated error/);
     assert.equal(storageRequests(p.uuid).length, 0);
     await assert.rejects(stored(p.uuid, 'x.mp3'), { code: 'ENOENT' });
   });
@@ -98,13 +106,13 @@ describe('worker: a production from webhook to verified files', () => {
 
   it('does not download again when the same webhook comes again, but does after a real re-run', async () => {
     const p = await f.sim.addProduction({ files: [{ filename: 'dup.mp3', content: bytes(50_000, 3) }] });
-    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'stored');
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'complete');
     const again = await f.settled(await f.enqueue(p.uuid));
     assert.equal(again.result?.outcome, 'unchanged');
     assert.equal(f.sim.downloadsStarted(p.uuid, 'dup.mp3'), 1);
 
     await f.sim.updateProduction(p.uuid, { files: [{ filename: 'dup.mp3', content: bytes(60_000, 4) }] });
-    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'stored');
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'complete');
     assert.equal(f.sim.downloadsStarted(p.uuid, 'dup.mp3'), 2);
     assert.deepEqual(await stored(p.uuid, 'dup.mp3'), bytes(60_000, 4));
   });
@@ -178,21 +186,29 @@ describe('worker: a production from webhook to verified files', () => {
     assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAUTHORIZED.*Token doesn't exist/);
   });
 
-  const noFiles = async (uuid: string) => (await f.listFiles()).filter((x) => x.includes(uuid) || x.endsWith('.part'));
+  const noFiles = async (uuid: string) =>
+    (await f.listFiles()).filter((x) => (x.includes(uuid) && !x.endsWith('auphonic-production.json')) || x.includes('.incoming/'));
 
-  it('leaves nothing when the checksum does not match', async () => {
+  it('retries a checksum that does not match, then refuses bytes that fail it twice alike, leaving nothing', async () => {
     const p = await f.sim.addProduction({ files: [{ filename: 'bad.mp3', content: bytes(20_000), checksum: '0'.repeat(32) }] });
     const end = await f.settled(await f.enqueue(p.uuid));
-    assert.equal(end.state, 'failed');
-    assert.match(end.reason ?? '', /checksum/);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'error');
+    assert.equal(f.detailCalls(p.uuid), 2, 'one retry, then the same bytes again');
+    const [out] = (await record(p.uuid)).bridge.outputs;
+    assert.equal(out.fate, 'refused');
+    assert.equal(out.code, 'ERR_CHECKSUM_MISMATCH');
+    assert.match(out.reason, /twice for the very same bytes.*VERIFY_CHECKSUMS=false/);
     assert.deepEqual(await noFiles(p.uuid), []);
   });
 
-  it('leaves nothing when the size does not match', async () => {
+  it('retries a size that does not match, then refuses it, leaving nothing', async () => {
     const p = await f.sim.addProduction({ files: [{ filename: 'short.mp3', content: bytes(20_000), size: 30_000 }] });
     const end = await f.settled(await f.enqueue(p.uuid));
-    assert.equal(end.state, 'failed');
-    assert.match(end.reason ?? '', /bytes/);
+    assert.equal(end.state, 'completed', end.reason);
+    const [out] = (await record(p.uuid)).bridge.outputs;
+    assert.equal(out.fate, 'refused');
+    assert.match(out.reason, /got 20000 bytes, Auphonic says 30000/);
     assert.deepEqual(await noFiles(p.uuid), []);
   });
 
@@ -201,19 +217,22 @@ describe('worker: a production from webhook to verified files', () => {
       files: [{ filename: 'evil.mp3', content: bytes(100), downloadUrl: 'http://127.0.0.2:9/api/download/audio-result/x/evil.mp3' }],
     });
     const end = await f.settled(await f.enqueue(p.uuid));
-    assert.equal(end.state, 'failed');
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'error');
     assert.equal(f.detailCalls(p.uuid), 1);
-    assert.match(end.reason ?? '', /ERR_DOWNLOAD_FOREIGN_HOST/);
+    const [out] = (await record(p.uuid)).bridge.outputs;
+    assert.deepEqual([out.fate, out.code], ['refused', 'ERR_DOWNLOAD_FOREIGN_HOST']);
     assert.deepEqual(await noFiles(p.uuid), []);
   });
 
   for (const filename of ['../../escape.mp3', '..', 'a/b.mp3', '.hidden.mp3', 'auphonic-production.json']) {
-    it(`refuses the output filename ${JSON.stringify(filename)} without writing anything`, async () => {
+    it(`refuses the output filename ${JSON.stringify(filename)} without writing it`, async () => {
       const p = await f.sim.addProduction({ files: [{ filename, content: bytes(100) }] });
       const end = await f.settled(await f.enqueue(p.uuid));
-      assert.equal(end.state, 'failed');
+      assert.equal(end.state, 'completed', end.reason);
       assert.equal(f.detailCalls(p.uuid), 1);
-      assert.match(end.reason ?? '', /ERR_UNSAFE_OUTPUT/);
+      const [out] = (await record(p.uuid)).bridge.outputs;
+      assert.deepEqual([out.fate, out.code], ['refused', 'ERR_UNSAFE_OUTPUT']);
       assert.deepEqual(await noFiles(p.uuid), []);
       assert.ok(!(await f.listFiles()).some((x) => x.includes('escape')));
     });
@@ -248,7 +267,8 @@ describe('worker: a production from webhook to verified files', () => {
           .at(-1) ?? 0,
       );
     assert.ok(value(/^auphonic_bridge_jobs_processed_total\{.*outcome="completed"/) >= 5);
-    assert.ok(value(/^auphonic_bridge_jobs_processed_total\{.*outcome="failed"/) >= 3);
+    assert.ok(value(/^auphonic_bridge_jobs_processed_total\{.*outcome="failed"/) >= 2);
+    assert.ok(value(/^auphonic_bridge_productions_recorded_total\{.*outcome="error"/) >= 3);
     assert.ok(value(/^auphonic_bridge_job_retries_total\{/) >= 1);
     assert.ok(value(/^auphonic_bridge_download_bytes_total/) > 1_000_000);
     assert.ok(value(/^auphonic_bridge_auphonic_request_duration_seconds_count\{.*status_code="200"/) >= 5);

@@ -2,58 +2,71 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { createLogger } from '@auphonic-bridge/runtime';
+import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
-import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+import { type ReconcileDeps, reconcile } from '../src/reconcile.ts';
+import { API_KEY, bytes, startFixture, type WorkerFixture } from './helpers.ts';
 
 const KEY = Buffer.alloc(32, 9);
+const PUBLIC_URL = 'https://bridge.example';
+const SECRET = 'our-webhook-secret-0123456789';
+const OURS = `${PUBLIC_URL}/webhooks/auphonic/${SECRET}`;
 
 describe('the reconciler: finished productions whose webhook never came', () => {
   let f: WorkerFixture;
   let redis: Redis;
+  let store: ConnectionStore;
   let connectionId: string;
   let serviceUuid: string;
   let userId: string;
   before(async () => {
     f = await startFixture();
-    // A connected External Service user, as the OAuth flow leaves one.
+    // A connected External Service user, as the OAuth flow leaves one, but without the service uuid
+    // (connect.json's answer need not carry it): the reconciler learns it from /api/services.json.
     redis = new Redis(f.redis.url.toString());
-    const store = new ConnectionStore(redis, new Sealer(KEY));
+    store = new ConnectionStore(redis, new Sealer(KEY));
     const user = f.sim.accounts.addUser({ username: 'podcaster', apiKey: 'podcaster-token-0123456789' });
     userId = user.userId;
     await store.saveAccessToken(user.userId, 'podcaster-token-0123456789');
-    const service = f.sim.accounts.connectService(user.userId, {
-      display_name: 'Host',
-      webhook_url: 'http://bridge.example/webhooks/service/x',
-      custom_data: null,
-    });
-    serviceUuid = service.uuid;
     const c = await store.create({
       displayName: 'Host',
       customData: null,
       returnUrl: null,
       auphonicUser: { userId: user.userId, username: 'podcaster' },
     });
-    await store.update(c.id, { status: 'connected', serviceUuid: service.uuid });
+    await store.update(c.id, { status: 'connected' });
     connectionId = c.id;
+    // Another of the user's services with the same name but not our webhook URL: not ours.
+    f.sim.accounts.connectService(user.userId, { display_name: 'Host', webhook_url: 'https://elsewhere.example/hook', custom_data: null });
+    serviceUuid = f.sim.accounts.connectService(user.userId, {
+      display_name: 'Host',
+      webhook_url: `${PUBLIC_URL}/webhooks/service/${c.id}`,
+      custom_data: null,
+    }).uuid;
   });
   after(async () => {
     redis.disconnect();
     await f.close();
   });
 
-  it('queues the ones that are ours and not stored, and leaves the rest alone', async () => {
-    const ours = await f.sim.addProduction({
-      webhook: 'https://bridge.example/webhooks/auphonic/secret',
-      files: [{ filename: 'missed.mp3', content: bytes(2000, 51) }],
+  const stored = (path: string) => readFile(join(f.storageDir, path)).catch(() => null);
+
+  it('stores a missed production within one interval, and leaves every production that is not ours alone', async () => {
+    const ours = await f.sim.addProduction({ webhook: OURS, files: [{ filename: 'missed.mp3', content: bytes(2000, 51) }] });
+    const otherBridge = await f.sim.addProduction({
+      webhook: `${PUBLIC_URL}/webhooks/auphonic/another-bridges-secret-42`,
+      files: [{ filename: 'other.mp3', content: bytes(100, 52) }],
     });
-    const notOurs = await f.sim.addProduction({ webhook: null, files: [{ filename: 'other.mp3', content: bytes(2000, 52) }] });
-    const running = await f.sim.addProduction({
-      status: 4,
-      webhook: 'https://bridge.example/webhooks/auphonic/secret',
-      files: [{ filename: 'later.mp3', content: bytes(10, 53) }],
+    const otherHost = await f.sim.addProduction({
+      webhook: `https://other.example/webhooks/auphonic/${SECRET}`,
+      files: [{ filename: 'host.mp3', content: bytes(100, 56) }],
     });
+    const noWebhook = await f.sim.addProduction({ webhook: null, files: [{ filename: 'none.mp3', content: bytes(100, 57) }] });
+    const running = await f.sim.addProduction({ status: 4, webhook: OURS, files: [{ filename: 'later.mp3', content: bytes(10, 53) }] });
     const service = await f.sim.addProduction({
       owner: userId,
       service: serviceUuid,
@@ -65,17 +78,25 @@ describe('the reconciler: finished productions whose webhook never came', () => 
       files: [{ filename: 'private.mp3', content: bytes(10, 55) }],
     });
 
-    await f.startWorker({ RECONCILE_INTERVAL_MS: '1000', ENCRYPTION_KEY: KEY.toString('hex') });
-    const stored = (path: string) => readFile(join(f.storageDir, path)).catch(() => null);
+    const interval = 2000;
+    const started = Date.now();
+    const worker = await f.startWorker({
+      RECONCILE_INTERVAL_MS: String(interval),
+      ENCRYPTION_KEY: KEY.toString('hex'),
+      PUBLIC_URL,
+      WEBHOOK_SECRET: SECRET,
+    });
     await waitFor(() => stored(`account/${ours.uuid}/missed.mp3`), 'the missed production to be stored');
     await waitFor(() => stored(`connections/${connectionId}/${service.uuid}/svc.mp3`), "the connection's missed production to be stored");
+    assert.ok(Date.now() - started < interval + 3000, `stored ${Date.now() - started} ms after the worker started`);
     assert.deepEqual(await stored(`account/${ours.uuid}/missed.mp3`), bytes(2000, 51));
+    assert.equal((await store.get(connectionId))?.serviceUuid, serviceUuid, 'the service uuid was learnt and kept');
 
-    // Another round: what is stored is not queued again, and what is not ours never is.
+    // More rounds: what is stored is not queued again, and what is not ours never is.
     const downloads = f.sim.downloadsStarted(ours.uuid, 'missed.mp3');
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, interval * 2 + 500));
     assert.equal(f.sim.downloadsStarted(ours.uuid, 'missed.mp3'), downloads);
-    for (const p of [notOurs, running, otherService]) {
+    for (const p of [otherBridge, otherHost, noWebhook, running, otherService]) {
       assert.deepEqual(
         (await f.listFiles()).filter((x) => x.includes(p.uuid)),
         [],
@@ -83,5 +104,48 @@ describe('the reconciler: finished productions whose webhook never came', () => 
       );
     }
     assert.match(f.logs.text, /queued by the reconciler/);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+    assert.match(metrics, /auphonic_bridge_reconcile_recovered_total\{owner_kind="account"[^}]*\} 1\n/);
+    assert.match(metrics, /auphonic_bridge_reconcile_recovered_total\{owner_kind="connection"[^}]*\} 1\n/);
+    await worker.destroy();
+  });
+});
+
+describe('the reconciler walks every page since its watermark', () => {
+  let f: WorkerFixture;
+  let redis: Redis;
+  let deps: ReconcileDeps;
+  const log = createLogger({ service: 'test', level: 'silent' });
+  before(async () => {
+    f = await startFixture();
+    redis = new Redis(f.redis.url.toString());
+    const client = new AuphonicClient({ baseUrl: f.sim.baseUrl, token: API_KEY });
+    deps = {
+      credentials: async () => ({ client, rejected: async () => {} }),
+      hasAccount: true,
+      accountWebhookUrls: [OURS],
+      connections: null,
+      storage: new DirectoryDriver(f.storageDir),
+      queue: f.queue,
+      redis,
+      pageSize: 100,
+      lookbackMs: 7 * 86_400_000,
+    };
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  it('finds all of 500 finished productions with a page size of 100, and each only once', async () => {
+    const old = new Date(Date.now() - 10 * 86_400_000);
+    await f.sim.addProduction({ webhook: OURS, createdAt: old, files: [{ filename: 'old.mp3', content: bytes(10, 1) }] });
+    for (let i = 0; i < 500; i++) await f.sim.addProduction({ webhook: OURS, files: [{ filename: 'a.mp3', content: bytes(10, i) }] });
+    const first = await reconcile(deps, log);
+    assert.equal(first.queued, 500);
+    assert.ok(first.pages >= 6, `${first.pages} pages`);
+    assert.equal(await f.queue.count(), 500, 'the one older than RECONCILE_LOOKBACK is not looked at');
+    const again = await reconcile(deps, log);
+    assert.equal(again.queued, 0, 'on their way already: not queued twice');
   });
 });

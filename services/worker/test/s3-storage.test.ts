@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
+import { createServer, type IncomingMessage, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { S3Driver } from '@auphonic-bridge/storage';
-import { spawnService, startS3, type TestS3 } from '@auphonic-bridge/testing';
+import { spawnService, startS3, type TestS3, waitFor } from '@auphonic-bridge/testing';
 import type { WorkerService } from '../src/service.ts';
 import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
 
@@ -69,8 +69,8 @@ describe('worker with S3 storage (s3rver)', () => {
       files: [{ filename: 'bad.wav', content: bytes(11 * 1024 * 1024, 33), checksum: 'f'.repeat(32) }],
     });
     const end = await f.settled(await f.enqueue(p.uuid));
-    assert.equal(end.state, 'failed');
-    assert.match(end.reason ?? '', /checksum/);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.match(end.result?.outputs?.[0]?.reason ?? '', /checksum/);
     assert.equal(await worker.storage.stat(`account/${p.uuid}/bad.wav`), null);
     assert.ok(count('AbortMultipartUploadCommand') >= 1);
     assert.equal(count('CompleteMultipartUploadCommand'), 0);
@@ -101,12 +101,12 @@ describe('worker with S3 storage (s3rver)', () => {
     assert.equal(count('CreateMultipartUploadCommand'), 2);
   });
 
-  it('rides out an S3 outage (503 SlowDown) with retries and backoff, exact bytes in the end', async () => {
-    // A proxy in front of s3rver answers 503 for a while, as S3 does when it throttles.
-    let failures = 0;
+  /** A proxy in front of s3rver that can answer for it (503), or take a request and never answer. */
+  const startProxy = async (decide: (req: IncomingMessage) => 'forward' | 'slow-down' | 'stall') => {
     const proxy = createServer((req, res) => {
-      if (failures > 0) {
-        failures -= 1;
+      const what = decide(req);
+      if (what === 'stall') return void req.resume();
+      if (what === 'slow-down') {
         req.resume();
         res
           .writeHead(503, { 'content-type': 'application/xml' })
@@ -121,7 +121,20 @@ describe('worker with S3 storage (s3rver)', () => {
     });
     proxy.listen(0, '127.0.0.1');
     await once(proxy, 'listening');
-    const flaky = await f.startWorker({ ...s3Env, S3_ENDPOINT: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    return {
+      endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      close() {
+        proxy.closeAllConnections();
+        proxy.close();
+      },
+    };
+  };
+  const isPart = (req: IncomingMessage) => req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '');
+
+  it('rides out an S3 outage (503 SlowDown) with retries and backoff, exact bytes in the end', async () => {
+    let failures = 0;
+    const proxy = await startProxy(() => (failures > 0 && failures-- > 0 ? 'slow-down' : 'forward'));
+    const flaky = await f.startWorker({ ...s3Env, S3_ENDPOINT: proxy.endpoint });
     try {
       await worker.destroy();
       failures = 12;
@@ -134,7 +147,55 @@ describe('worker with S3 storage (s3rver)', () => {
       assert.ok(f.detailCalls(p.uuid) >= 2, 'the job itself was retried after the SDK gave up');
     } finally {
       await flaky.destroy();
-      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+
+  it('gives up on an upload the server stopped answering (S3 timeouts), and stores the file on a later try', async () => {
+    let stalls = 1;
+    const proxy = await startProxy((req) => (isPart(req) && stalls > 0 && stalls-- > 0 ? 'stall' : 'forward'));
+    const timed = await f.startWorker({
+      ...s3Env,
+      S3_ENDPOINT: proxy.endpoint,
+      S3_SOCKET_TIMEOUT_MS: '1000',
+      S3_REQUEST_TIMEOUT_MS: '2000',
+    });
+    try {
+      const content = bytes(6 * 1024 * 1024, 37);
+      const p = await f.sim.addProduction({ files: [{ filename: 'stall.wav', content }] });
+      const end = await f.settled(await f.enqueue(p.uuid));
+      assert.equal(end.state, 'completed', end.reason);
+      assert.equal(stalls, 0, 'a part upload was left unanswered');
+      assert.ok((await read(`account/${p.uuid}/stall.wav`)).equals(content));
+    } finally {
+      await timed.destroy();
+      proxy.close();
+    }
+  });
+
+  it('says so on /healthz while a job makes no progress, and recovers when it moves again', async () => {
+    let stalling = true;
+    const proxy = await startProxy((req) => (isPart(req) && stalling ? 'stall' : 'forward'));
+    const watched = await f.startWorker({ ...s3Env, S3_ENDPOINT: proxy.endpoint, NO_PROGRESS_TIMEOUT: '1s', S3_SOCKET_TIMEOUT_MS: '4000' });
+    const health = async () => {
+      const res = await fetch(`http://127.0.0.1:${watched.metricsPort}/healthz`);
+      return { status: res.status, body: (await res.json()) as { reason?: string } };
+    };
+    try {
+      const content = bytes(12 * 1024 * 1024, 38);
+      const p = await f.sim.addProduction({ files: [{ filename: 'stuck.wav', content }] });
+      const job = await f.enqueue(p.uuid);
+      const stuck = await waitFor(async () => {
+        const h = await health();
+        return h.status === 503 ? h : null;
+      }, '/healthz to report the stuck job');
+      assert.match(stuck.body.reason ?? '', /made no progress/);
+      stalling = false;
+      const end = await f.settled(job);
+      assert.equal(end.state, 'completed', end.reason);
+      assert.equal((await health()).status, 200);
+    } finally {
+      await watched.destroy();
       proxy.close();
     }
   });

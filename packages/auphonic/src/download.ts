@@ -1,0 +1,171 @@
+import { createHash, type Hash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuphonicClient, OpenedDownload } from './client.ts';
+import { AuphonicError, errorForStatus, networkError } from './errors.ts';
+import { headerValue } from './headers.ts';
+import { quickDelay } from './retry.ts';
+
+/** Where the bytes go: a storage upload. Its own failures end the download as they are. */
+export interface DownloadSink {
+  readonly bytesWritten: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Drops what was written: the next byte written is byte 0. */
+  restart(): Promise<void>;
+}
+
+export interface DownloadRequest {
+  url: URL;
+  expectedSize: number | null;
+  /** MD5 hex, when Auphonic gave a checksum and it is to be verified. */
+  expectedMd5: string | null;
+  /** How often a body cut mid-way may continue (Range) within this call. */
+  maxResumes: number;
+  /**
+   * The sink may already hold the source's first bytes (a dead worker's, resumed):
+   * `hash` then covers exactly them.
+   */
+  hash?: Hash;
+  /** A fresh download_url, when the link is gone (404): the production's details carry a new one. */
+  refreshUrl?: () => Promise<URL>;
+  signal?: AbortSignal;
+  onBytes?: (bytes: number, total: number) => void;
+  onRetry?: (info: { why: string; offset: number; delayMs: number }) => void;
+}
+
+/** The bytes did not check out against what Auphonic announced. Worth another try: a transfer can go wrong. */
+export class DownloadMismatchError extends AuphonicError {
+  /** What the bytes received really were. */
+  readonly actual: { size: number; md5: string | null };
+
+  constructor(code: 'ERR_SIZE_MISMATCH' | 'ERR_CHECKSUM_MISMATCH', message: string, actual: { size: number; md5: string | null }) {
+    super(code, message, { retryable: true });
+    this.actual = actual;
+  }
+}
+
+/** A failure of the sink (storage), passed through untouched. */
+class SinkFailure extends Error {}
+
+/**
+ * Streams one file from a download_url into a sink with bounded memory, and
+ * checks it: size and MD5 as Auphonic announced them. Within the call, a
+ * refused or failed request is retried (quick, jittered, Retry-After
+ * honoured up to the client's cap), a refused presigned link is replaced by
+ * asking download_url again, a vanished one through `refreshUrl`, and a body
+ * cut mid-way continues with Range (206) or starts over (200).
+ */
+export async function downloadInto(
+  client: AuphonicClient,
+  sink: DownloadSink,
+  req: DownloadRequest,
+): Promise<{ size: number; md5: string }> {
+  let url = req.url;
+  let hash = req.hash ?? createHash('md5');
+  let failures = 0;
+  let resumes = 0;
+  let refreshed = false;
+  const startOver = async () => {
+    await sink.restart();
+    hash = createHash('md5');
+  };
+  const retryOrThrow = async (err: unknown, why: string) => {
+    const delay = err instanceof AuphonicError && err.retryable ? quickDelay(failures, client.retries, err) : null;
+    if (delay === null || failures >= client.retries.retries || req.signal?.aborted) throw err;
+    failures += 1;
+    req.onRetry?.({ why, offset: sink.bytesWritten, delayMs: delay });
+    await sleep(delay, undefined, { signal: req.signal });
+  };
+
+  for (;;) {
+    const offset = sink.bytesWritten;
+    if (offset > 0 && offset === req.expectedSize) break;
+    let res: OpenedDownload;
+    try {
+      res = await client.openDownload(url, { offset, signal: req.signal });
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      await retryOrThrow(err, `no answer (${(err as { code?: string }).code ?? 'error'})`);
+      continue;
+    }
+    const from = res.url.origin === client.baseUrl.origin ? 'download' : 'storage';
+    if (res.statusCode === 416 && offset > 0) {
+      // The source has fewer bytes than we hold: what we hold is not its start.
+      res.body.destroy();
+      await startOver();
+      await retryOrThrow(new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'range not satisfiable', { retryable: true }), 'range refused');
+      continue;
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) {
+      res.body.destroy();
+      const err =
+        errorForStatus(res.statusCode, `download from ${from}`, { from, retryAfter: headerValue(res.headers['retry-after']) }) ??
+        new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `unexpected HTTP ${res.statusCode} for a download`, {
+          retryable: true,
+          statusCode: res.statusCode,
+        });
+      if (err.code === 'ERR_AUPHONIC_NOT_FOUND' && req.refreshUrl && !refreshed) {
+        refreshed = true;
+        url = await req.refreshUrl();
+        continue;
+      }
+      await retryOrThrow(err, err.message);
+      continue;
+    }
+    if (res.statusCode === 200 && offset > 0) {
+      await startOver(); // The source ignored Range: the bytes come from the start again.
+    } else if (res.statusCode === 206 && rangeStart(res.headers['content-range']) !== offset) {
+      res.body.destroy();
+      await startOver();
+      await retryOrThrow(
+        new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'range answer started elsewhere', { retryable: true }),
+        'bad range',
+      );
+      continue;
+    }
+    try {
+      await copyBody(res.body, sink, hash, req);
+      break;
+    } catch (err) {
+      if (err instanceof SinkFailure) throw err.cause;
+      if (req.signal?.aborted || err instanceof DownloadMismatchError) throw err;
+      if (resumes >= req.maxResumes) throw networkError('download body', err);
+      resumes += 1;
+      const delay = Math.min(250 * 2 ** resumes, 5_000);
+      req.onRetry?.({ why: 'connection broke mid-body', offset: sink.bytesWritten, delayMs: delay });
+      await sleep(delay, undefined, { signal: req.signal });
+    }
+  }
+
+  const size = sink.bytesWritten;
+  const md5 = hash.digest('hex');
+  if (req.expectedSize !== null && size !== req.expectedSize) {
+    throw new DownloadMismatchError('ERR_SIZE_MISMATCH', `got ${size} bytes, Auphonic says ${req.expectedSize}`, { size, md5 });
+  }
+  if (req.expectedMd5 !== null && md5 !== req.expectedMd5.toLowerCase()) {
+    throw new DownloadMismatchError('ERR_CHECKSUM_MISMATCH', `checksum ${md5} does not match Auphonic's ${req.expectedMd5}`, { size, md5 });
+  }
+  return { size, md5 };
+}
+
+async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: Hash, req: DownloadRequest): Promise<void> {
+  for await (const chunk of body) {
+    if (req.expectedSize !== null && sink.bytesWritten + chunk.length > req.expectedSize) {
+      throw new DownloadMismatchError('ERR_SIZE_MISMATCH', `more bytes than the ${req.expectedSize} Auphonic announced`, {
+        size: sink.bytesWritten + chunk.length,
+        md5: null,
+      });
+    }
+    hash.update(chunk);
+    try {
+      await sink.write(chunk);
+    } catch (err) {
+      throw new SinkFailure('sink failed', { cause: err });
+    }
+    req.onBytes?.(chunk.length, sink.bytesWritten);
+  }
+}
+
+function rangeStart(contentRange: string | string[] | undefined): number | null {
+  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(headerValue(contentRange) ?? '');
+  return match ? Number(match[1]) : null;
+}

@@ -1,0 +1,41 @@
+/** Keys whose values are credentials wherever they appear. */
+const SECRET_KEY = /token|secret|password|authorization|api_?key|credential/i;
+
+/** Credentials that travel inside URLs: our webhook's path secret, bearer tokens and signatures in queries. */
+const URL_SECRETS: Array<[RegExp, string]> = [
+  [/(\/webhooks\/auphonic\/)[^/?#\s"']+/g, '$1[redacted]'],
+  [
+    /([?&](?:bearer_token|access_token|token|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|signature)=)[^&#\s"']+/gi,
+    '$1[redacted]',
+  ],
+];
+
+export const REDACTED = '[redacted]';
+
+/**
+ * A copy with every credential we can recognise removed: values under
+ * secret-looking keys, our production webhook URL's secret, tokens and
+ * signatures in query strings. For what is written to storage, job data,
+ * job results and the dashboard: the production's `webhook` field carries
+ * our URL with WEBHOOK_SECRET in it.
+ */
+export function redactCredentials<T>(value: T): T {
+  return redact(value) as T;
+}
+
+function redact(value: unknown): unknown {
+  if (typeof value === 'string') return redactString(value);
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && v !== '' ? REDACTED : redact(v)]),
+    );
+  }
+  return value;
+}
+
+export function redactString(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of URL_SECRETS) out = out.replace(pattern, replacement);
+  return out;
+}

@@ -1,0 +1,194 @@
+import {
+  AuphonicError,
+  isCredentialRefusal,
+  isProductionUuid,
+  type Production,
+  outcomeOf as statusOutcome,
+} from '@auphonic-bridge/auphonic';
+import type { Owner, ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
+import { type Logger, redactCredentials } from '@auphonic-bridge/runtime';
+import type { StorageDriver } from '@auphonic-bridge/storage';
+import type { Credentials } from './credentials.ts';
+import { IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
+import { planOutputs } from './outputs.ts';
+import { asRecord, fingerprint, type OutputRecord, outcomeOf, type ProductionRecord, storedFiles } from './record.ts';
+import { productionPrefix, recordKey } from './storage-layout.ts';
+import { type OutputDeps, storeOutput } from './store-output.ts';
+
+export interface IngestDeps {
+  credentials: (owner: Owner) => Promise<Credentials>;
+  storage: StorageDriver;
+  verifyChecksums: boolean;
+  downloadResumes: number;
+  onBytes?: (bytes: number) => void;
+}
+
+export interface IngestContext {
+  log: Logger;
+  signal?: AbortSignal;
+  /** The retry budget is spent: whatever fails now is recorded as final. */
+  lastChance: boolean;
+  /** After every chunk stored. */
+  onProgress?: (progress: { filename: string; bytes: number; total: number | null }) => void;
+}
+
+/**
+ * One production, from a webhook's word to verified files and a record:
+ * the API's status decides (never the webhook's), each output meets its own
+ * fate, an unchanged production is not downloaded again, a re-run one is,
+ * and a retry fetches only what is still missing.
+ */
+export async function ingestProduction(deps: IngestDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
+  if (!isProductionUuid(data.uuid)) throw new IngestError('ERR_BAD_JOB', 'job data has no valid production uuid', { retryable: false });
+  const credentials = await deps.credentials(data.owner);
+  try {
+    return await ingestWith({ ...deps, client: credentials.client }, data, ctx);
+  } catch (err) {
+    if (isCredentialRefusal(err)) {
+      await credentials.rejected(err.message);
+      ctx.log.warn({ owner: data.owner }, 'Auphonic refused the credentials');
+    }
+    throw err;
+  }
+}
+
+type ClientDeps = IngestDeps & OutputDeps;
+
+async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
+  const { uuid, owner } = data;
+  const prefix = productionPrefix(owner, uuid);
+  const production = await deps.client.getProduction(uuid, { signal: ctx.signal });
+  const status = statusOutcome(production.status);
+  if (status === 'running') throw new ProductionRunningError(production.status_string);
+
+  const fp = fingerprint(production);
+  const existing = asRecord(await deps.storage.readJson(recordKey(prefix)));
+  const sameRendering = existing?.fingerprint === fp ? existing : null;
+  if (sameRendering?.final && !sameRendering.outputs.some((o) => o.fate === 'failed')) {
+    ctx.log.info('production unchanged since it was stored; nothing to do');
+    return resultOf(uuid, sameRendering.outputs, 'unchanged');
+  }
+  const write = (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) =>
+    writeRecord(deps.storage, prefix, { data, production, fp, outputs, final, error });
+
+  if (status === 'error') {
+    await write([], true, { code: 'ERR_AUPHONIC_PRODUCTION_ERROR', message: production.error_message || production.status_string });
+    ctx.log.info({ error: production.error_message }, 'production ended in error; recorded, nothing downloaded');
+    return resultOf(uuid, [], 'error');
+  }
+
+  const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
+  const outputs: OutputRecord[] = [];
+  for (const planned of planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums })) {
+    if ('decided' in planned) {
+      outputs.push(planned.decided);
+      if (planned.decided.fate === 'refused')
+        ctx.log.warn({ filename: planned.decided.filename, code: planned.decided.code }, planned.decided.reason);
+      continue;
+    }
+    const { filename } = planned.download;
+    outputs.push(
+      await storeOutput(deps, planned.download, previous.get(filename), {
+        log: ctx.log,
+        signal: ctx.signal,
+        onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: planned.download.expectedSize }),
+        refreshUrl: () => freshUrl(deps, production, fp, filename, ctx.signal),
+      }),
+    );
+  }
+
+  const failed = outputs.filter((o) => o.fate === 'failed');
+  const final = failed.length === 0 || ctx.lastChance;
+  const record = await write(outputs, final);
+  const stored = record.bridge.files;
+  const bytes = stored.reduce((sum, f) => sum + f.size, 0);
+  if (!final) {
+    ctx.log.warn({ failed: failed.map((o) => o.filename) }, 'some outputs failed; recorded, and retried');
+    throw new IngestError(
+      'ERR_OUTPUTS_FAILED',
+      `${failed.length} output(s) failed: ${failed.map((o) => `${o.filename}: ${o.reason}`).join('; ')}`,
+      {
+        retryable: true,
+      },
+    );
+  }
+  ctx.log.info({ outcome: record.bridge.outcome, files: stored.length, bytes }, 'production stored');
+  return resultOf(uuid, outputs, record.bridge.outcome);
+}
+
+/** The download link is gone: the production's details carry a new one, unless the production itself changed. */
+async function freshUrl(deps: ClientDeps, before: Production, fp: string, filename: string, signal?: AbortSignal): Promise<URL> {
+  const production = await deps.client.getProduction(before.uuid, { signal });
+  if (fingerprint(production) !== fp) throw new ProductionChangedError();
+  const output = production.output_files.find((o) => o.filename === filename);
+  if (typeof output?.download_url !== 'string') {
+    throw new AuphonicError('ERR_AUPHONIC_NOT_FOUND', 'the output is no longer listed by Auphonic', { retryable: true });
+  }
+  return deps.client.resolveDownloadUrl(output.download_url);
+}
+
+/**
+ * When the production as a whole could not be handled (its details never
+ * came, Auphonic refused the token): a record that says why, so the host's
+ * system hears of it. Never over a record that already describes files.
+ */
+export async function recordFailure(storage: StorageDriver, data: ProductionJobData, err: unknown): Promise<void> {
+  const prefix = productionPrefix(data.owner, data.uuid);
+  if (!isProductionUuid(data.uuid) || (await storage.readJson(recordKey(prefix)).catch(() => null))) return;
+  const code = (err as { code?: unknown })?.code;
+  await writeRecord(storage, prefix, {
+    data,
+    production: null,
+    fp: null,
+    outputs: [],
+    final: true,
+    error: { code: typeof code === 'string' ? code : 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err) },
+  });
+}
+
+async function writeRecord(
+  storage: StorageDriver,
+  prefix: string,
+  r: {
+    data: ProductionJobData;
+    production: Production | null;
+    fp: string | null;
+    outputs: OutputRecord[];
+    final: boolean;
+    error: ProductionRecord['bridge']['error'];
+  },
+): Promise<ProductionRecord> {
+  const record: ProductionRecord = {
+    bridge: {
+      version: 2,
+      uuid: r.data.uuid,
+      owner: r.data.owner,
+      customData: redactCredentials(r.data.customData ?? null),
+      outcome: r.error ? 'error' : outcomeOf(r.outputs),
+      final: r.final,
+      fingerprint: r.fp,
+      changeTime: r.production?.change_time ?? null,
+      recordedAt: new Date().toISOString(),
+      files: storedFiles(r.outputs),
+      outputs: r.outputs,
+      notRendered: r.outputs.filter((o) => o.fate === 'not_rendered').map((o) => o.filename ?? o.format),
+      error: r.error,
+    },
+    // As fetched, unknown fields kept, but never our webhook secret or another credential.
+    production: r.production && redactCredentials(r.production),
+  };
+  await storage.writeJson(recordKey(prefix), record);
+  return record;
+}
+
+function resultOf(uuid: string, outputs: readonly OutputRecord[], outcome: ProductionJobResult['outcome']): ProductionJobResult {
+  const files = storedFiles(outputs);
+  return {
+    uuid,
+    outcome,
+    files: files.length,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+    stored: files.map((f) => ({ filename: f.filename, format: f.format, key: f.key })),
+    outputs: outputs.map((o) => ({ filename: o.filename, format: o.format, fate: o.fate, ...(o.reason ? { reason: o.reason } : {}) })),
+  };
+}

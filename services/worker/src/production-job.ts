@@ -1,0 +1,80 @@
+import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
+import type { Logger } from '@auphonic-bridge/runtime';
+import { type Job, WaitingError } from 'bullmq';
+import { giveUp, jobVerdict } from './fate.ts';
+import { type IngestDeps, ingestProduction, recordFailure } from './ingest-production.ts';
+import type { ProgressWatch } from './progress-watch.ts';
+
+/** Why a job's signal was aborted. */
+export const CANCEL = {
+  /** The shutdown deadline passed: the job goes back to the queue untouched. */
+  shutdown: 'released on shutdown',
+  /** Another worker holds the job now: stop touching its files at once. */
+  lockLost: 'lock lost',
+} as const;
+
+export interface ProductionJobOptions {
+  retryForMs: number;
+  progress: ProgressWatch;
+  onRelease?: () => void;
+  onRecorded?: (outcome: ProductionJobResult['outcome']) => void;
+}
+
+/**
+ * BullMQ's view of a production job: the retry budget (RETRY_FOR, counted
+ * from when the job was queued), giving up with a record that says why,
+ * progress, and releasing a job on shutdown (no attempt counted).
+ */
+export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts: ProductionJobOptions) {
+  return async (job: Job<ProductionJobData, ProductionJobResult>, token?: string, signal?: AbortSignal): Promise<ProductionJobResult> => {
+    const jobId = job.id ?? '';
+    const ageMs = Date.now() - job.timestamp;
+    const lastChance = ageMs >= opts.retryForMs;
+    const log = logger.child({ uuid: job.data.uuid, jobId, attempt: job.attemptsMade + 1 });
+    opts.progress.started(jobId);
+    let reported = 0;
+    try {
+      const result = await ingestProduction(deps, job.data, {
+        log,
+        signal,
+        lastChance,
+        onProgress: (progress) => {
+          const now = Date.now();
+          opts.progress.moved(jobId, now);
+          if (now - reported < 1_000) return;
+          reported = now;
+          void job.updateProgress(progress).catch(() => {});
+        },
+      });
+      opts.onRecorded?.(result.outcome);
+      return result;
+    } catch (err) {
+      if (signal?.aborted && signal.reason === CANCEL.shutdown) {
+        await job.moveToWait(token);
+        opts.onRelease?.();
+        log.warn('shutdown deadline reached; job released to the queue');
+        throw new WaitingError();
+      }
+      if (signal?.aborted && signal.reason === CANCEL.lockLost) {
+        log.warn('another worker took this job over; stopped');
+        throw err;
+      }
+      const verdict = jobVerdict(err, { lastChance, ageMs });
+      const code = (err as { code?: unknown }).code;
+      if (verdict.kind === 'settle') {
+        log.info({ code }, verdict.why);
+        return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
+      }
+      if (verdict.kind === 'give-up') {
+        await recordFailure(deps.storage, job.data, err).catch((e: unknown) => log.warn({ err: e }, 'could not record the failure'));
+        opts.onRecorded?.('error');
+        log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
+        throw giveUp(err);
+      }
+      log.warn({ code, final: false }, `attempt failed: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      opts.progress.finished(jobId);
+    }
+  };
+}

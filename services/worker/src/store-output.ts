@@ -1,0 +1,131 @@
+import { createHash, type Hash } from 'node:crypto';
+import { type AuphonicClient, downloadInto } from '@auphonic-bridge/auphonic';
+import type { Logger } from '@auphonic-bridge/runtime';
+import type { StorageDriver } from '@auphonic-bridge/storage';
+import { outputFailure } from './fate.ts';
+import type { PlannedDownload } from './outputs.ts';
+import type { OutputRecord } from './record.ts';
+
+export interface OutputDeps {
+  client: AuphonicClient;
+  storage: StorageDriver;
+  downloadResumes: number;
+  /** Called with each chunk's size as it is stored (metrics). */
+  onBytes?: (bytes: number) => void;
+}
+
+export interface OutputContext {
+  log: Logger;
+  signal?: AbortSignal;
+  /** After every chunk stored, with the bytes so far. */
+  onProgress?: (bytes: number) => void;
+  /** A fresh download URL for this output, when its link is gone. */
+  refreshUrl: () => Promise<URL>;
+}
+
+/**
+ * One output, to its fate: stored (verified, committed), or failed or refused
+ * with the reason. Throws only what concerns the whole production (the token
+ * refused, the production re-rendered, the job cancelled).
+ */
+export async function storeOutput(
+  deps: OutputDeps,
+  planned: PlannedDownload,
+  previous: OutputRecord | undefined,
+  ctx: OutputContext,
+): Promise<OutputRecord> {
+  const { filename, format, key } = planned;
+  const log = ctx.log.child({ filename });
+  const stored = (size: number, md5: string): OutputRecord => ({
+    filename,
+    format,
+    fate: 'stored',
+    key,
+    size,
+    md5,
+    checksumVerified: planned.expectedMd5 !== null,
+  });
+  try {
+    const kept = await alreadyStored(deps.storage, planned, previous);
+    if (kept) {
+      log.info('already stored by an earlier attempt');
+      return stored(kept.size, kept.md5);
+    }
+    const started = performance.now();
+    const result = await download(deps, planned, ctx, log);
+    const seconds = (performance.now() - started) / 1000;
+    log.info({ bytes: result.size, seconds, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) }, 'file stored');
+    return stored(result.size, result.md5);
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err;
+    const failure = outputFailure(err, previous);
+    log.warn({ code: failure.code, fate: failure.fate }, `output not stored: ${failure.reason}`);
+    return { filename, format, ...failure };
+  }
+}
+
+/** Streams into a temporary object, continuing what a dead worker left when the bytes can be verified, then commits. */
+async function download(
+  deps: OutputDeps,
+  planned: PlannedDownload,
+  ctx: OutputContext,
+  log: Logger,
+): Promise<{ size: number; md5: string }> {
+  // Resuming is safe only when the end result is checked against Auphonic's MD5.
+  const verifiable = planned.expectedMd5 !== null && planned.expectedSize !== null;
+  const upload = await deps.storage.createUpload(planned.key, {
+    resumeId: verifiable ? `${planned.key}\0${planned.expectedSize}\0${planned.expectedMd5}` : undefined,
+  });
+  try {
+    let hash: Hash | undefined;
+    if (upload.bytesWritten > 0) {
+      hash = createHash('md5');
+      for await (const chunk of upload.readBack()) hash.update(chunk);
+      log.info({ offset: upload.bytesWritten }, 'taking over the bytes a dead worker left');
+    }
+    const result = await downloadInto(deps.client, upload, {
+      url: planned.url,
+      expectedSize: planned.expectedSize,
+      expectedMd5: planned.expectedMd5,
+      maxResumes: deps.downloadResumes,
+      hash,
+      refreshUrl: ctx.refreshUrl,
+      signal: ctx.signal,
+      onBytes: (bytes, total) => {
+        deps.onBytes?.(bytes);
+        ctx.onProgress?.(total);
+      },
+      onRetry: ({ why, offset, delayMs }) => log.warn({ offset, delayMs }, `download retried: ${why}`),
+    });
+    await upload.commit();
+    return result;
+  } finally {
+    // Nothing after a commit; the temporary object otherwise.
+    await upload.abort();
+  }
+}
+
+/** Stored by an earlier attempt: known from its record, or proved by Auphonic's checksum. */
+async function alreadyStored(
+  storage: StorageDriver,
+  planned: PlannedDownload,
+  previous: OutputRecord | undefined,
+): Promise<{ size: number; md5: string } | null> {
+  const stat = await storage.stat(planned.key);
+  if (!stat) return null;
+  if (
+    previous?.fate === 'stored' &&
+    previous.key === planned.key &&
+    previous.md5 &&
+    previous.size === stat.size &&
+    (planned.expectedSize === null || planned.expectedSize === stat.size) &&
+    (planned.expectedMd5 === null || planned.expectedMd5 === previous.md5)
+  ) {
+    return { size: stat.size, md5: previous.md5 };
+  }
+  if (planned.expectedMd5 === null || stat.size !== planned.expectedSize) return null;
+  const hash = createHash('md5');
+  for await (const chunk of storage.read(planned.key)) hash.update(chunk);
+  const md5 = hash.digest('hex');
+  return md5 === planned.expectedMd5 ? { size: stat.size, md5 } : null;
+}

@@ -1,0 +1,254 @@
+// The delivery guarantee under injected faults: every finished production ends up stored and verified,
+// or recorded with exactly why not. Real redis-server, the Auphonic simulator over loopback, real files.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { addProductionJob } from '@auphonic-bridge/queue';
+import { waitFor } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
+import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+
+describe('delivery: each output meets its own fate', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+    // A retry after half a second or more: time enough to read the record the first attempt wrote.
+    await f.startWorker({ RETRY_BASE_DELAY_MS: '1000', RETRY_MAX_DELAY_MS: '2000' });
+  });
+  after(() => f.close());
+
+  const stored = (uuid: string, name: string) => readFile(join(f.storageDir, 'account', uuid, name));
+  const record = async (uuid: string) => JSON.parse((await stored(uuid, 'auphonic-production.json')).toString('utf8'));
+
+  it('stores the good outputs of a production with bad ones, and records each fate with its reason', async () => {
+    const mp3 = bytes(40_000, 61);
+    const srt = bytes(500, 62);
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'episode.mp3', content: mp3 },
+        { filename: 'pending.ogg', content: bytes(10), downloadUrl: null },
+        { filename: 'Folge 1 – Über.srt', content: srt },
+        { filename: '../escape.flac', content: bytes(10) },
+        { filename: 'elsewhere.m4a', content: bytes(10), downloadUrl: 'http://127.0.0.2:9/api/download/audio-result/x/elsewhere.m4a' },
+      ],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'partial');
+    assert.equal(f.detailCalls(p.uuid), 1, 'refusals are for good: no retry');
+    assert.deepEqual(await stored(p.uuid, 'episode.mp3'), mp3);
+    assert.deepEqual(await stored(p.uuid, 'Folge 1 – Über.srt'), srt);
+    const r = await record(p.uuid);
+    assert.equal(r.bridge.outcome, 'partial');
+    assert.equal(r.bridge.final, true);
+    assert.deepEqual(
+      r.bridge.outputs.map((o: { filename: string; fate: string; code?: string }) => [o.filename, o.fate, o.code ?? null]),
+      [
+        ['episode.mp3', 'stored', null],
+        ['pending.ogg', 'not_rendered', null],
+        ['Folge 1 – Über.srt', 'stored', null],
+        ['../escape.flac', 'refused', 'ERR_UNSAFE_OUTPUT'],
+        ['elsewhere.m4a', 'refused', 'ERR_DOWNLOAD_FOREIGN_HOST'],
+      ],
+    );
+    assert.ok(r.bridge.outputs.filter((o: { fate: string }) => o.fate === 'refused').every((o: { reason?: string }) => o.reason));
+    assert.deepEqual(
+      end.result?.outputs?.map((o) => o.fate),
+      ['stored', 'not_rendered', 'stored', 'refused', 'refused'],
+      'the job result (what the dashboard shows) has every fate',
+    );
+  });
+
+  it('records at once what failed, retries only what is missing, and completes the record', async () => {
+    const good = bytes(30_000, 63);
+    const flaky = bytes(30_000, 64);
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'good.mp3', content: good },
+        { filename: 'flaky.m4a', content: flaky },
+      ],
+    });
+    f.sim.inject({ target: 'storage', kind: 'corrupt', times: 1, uuid: p.uuid, filename: 'flaky.m4a' });
+    const job = await addProductionJob(f.queue, { uuid: p.uuid, owner: { kind: 'account' }, reportedStatus: 3 });
+    const interim = await waitFor(() => record(p.uuid).catch(() => null), 'the first attempt to write its record');
+    assert.deepEqual([interim.bridge.outcome, interim.bridge.final], ['partial', false], 'recorded at once, as still being retried');
+    assert.deepEqual(
+      interim.bridge.outputs.map((o: { fate: string; code?: string }) => [o.fate, o.code ?? null]),
+      [
+        ['stored', null],
+        ['failed', 'ERR_CHECKSUM_MISMATCH'],
+      ],
+    );
+    assert.deepEqual(await stored(p.uuid, 'good.mp3'), good, 'the good file is there already');
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'complete');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'good.mp3'), 1, 'the stored output is not fetched again');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'flaky.m4a'), 2);
+    assert.deepEqual(await stored(p.uuid, 'flaky.m4a'), flaky);
+    const r = await record(p.uuid);
+    assert.deepEqual([r.bridge.outcome, r.bridge.final], ['complete', true]);
+  });
+
+  it('writes no credential into the record, the job or the logs: the webhook URL secret is redacted', async () => {
+    const secret = 'the-webhook-secret-never-stored-42';
+    const p = await f.sim.addProduction({
+      webhook: `https://bridge.example/webhooks/auphonic/${secret}`,
+      metadata: { url: 'https://cdn.example/feed?token=feed-token-42&x=1' },
+      files: [{ filename: 'a.mp3', content: bytes(100, 65) }],
+    });
+    const job = await f.enqueue(p.uuid);
+    assert.equal((await f.settled(job)).state, 'completed');
+    const raw = (await stored(p.uuid, 'auphonic-production.json')).toString('utf8');
+    assert.ok(!raw.includes(secret), 'the webhook secret reached storage');
+    assert.ok(!raw.includes('feed-token-42'), 'a token in a URL reached storage');
+    const r = JSON.parse(raw);
+    assert.equal(r.production.webhook, 'https://bridge.example/webhooks/auphonic/[redacted]');
+    assert.equal(r.production.metadata.url, 'https://cdn.example/feed?token=[redacted]&x=1');
+    const finished = await f.queue.getJob(job.id as string);
+    assert.ok(!JSON.stringify([finished?.data, finished?.returnvalue]).includes(secret));
+    assert.ok(!f.logs.text.includes(secret));
+  });
+
+  it('takes a 403 from the download link and a 401 from object storage for failed downloads, retried, not for a bad token', async () => {
+    const content = bytes(20_000, 66);
+    const p = await f.sim.addProduction({ files: [{ filename: 'refused.mp3', content }] });
+    f.sim.inject({ target: 'download', kind: 'status', status: 403, times: 1, uuid: p.uuid });
+    f.sim.inject({ target: 'storage', kind: 'status', status: 401, times: 1, uuid: p.uuid });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'complete');
+    assert.equal(f.detailCalls(p.uuid), 1, 'ridden out within the attempt');
+    assert.deepEqual(await stored(p.uuid, 'refused.mp3'), content);
+  });
+});
+
+describe('delivery: a connection is re-authorised only when Auphonic itself refuses its token', () => {
+  let f: WorkerFixture;
+  let redis: Redis;
+  let store: ConnectionStore;
+  let connectionId: string;
+  let userId: string;
+  const KEY = Buffer.alloc(32, 3);
+  before(async () => {
+    f = await startFixture();
+    redis = new Redis(f.redis.url.toString());
+    store = new ConnectionStore(redis, new Sealer(KEY));
+    const user = f.sim.accounts.addUser({ username: 'host-user', apiKey: 'host-user-token-0123456789' });
+    userId = user.userId;
+    await store.saveAccessToken(userId, 'host-user-token-0123456789');
+    const c = await store.create({
+      displayName: 'Host',
+      customData: null,
+      returnUrl: null,
+      auphonicUser: { userId, username: 'host-user' },
+    });
+    await store.update(c.id, { status: 'connected' });
+    connectionId = c.id;
+    await f.startWorker({ ENCRYPTION_KEY: KEY.toString('hex') });
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  const enqueue = (uuid: string) => addProductionJob(f.queue, { uuid, owner: { kind: 'connection', id: connectionId }, reportedStatus: 3 });
+
+  it('stores through 403s of the download origin and 401s of object storage, the connection still connected', async () => {
+    const p = await f.sim.addProduction({ owner: userId, files: [{ filename: 'a.mp3', content: bytes(5000, 67) }] });
+    f.sim.inject({ target: 'download', kind: 'status', status: 403, times: 2, uuid: p.uuid });
+    f.sim.inject({ target: 'storage', kind: 'status', status: 401, times: 1, uuid: p.uuid });
+    const end = await f.settled(await enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal((await store.get(connectionId))?.status, 'connected');
+  });
+
+  it('marks it for re-authorisation on a 401 of the API, and fails at once', async () => {
+    const p = await f.sim.addProduction({ owner: userId, files: [{ filename: 'b.mp3', content: bytes(50, 68) }] });
+    f.sim.inject({ target: 'details', kind: 'status', status: 401, times: 1, uuid: p.uuid });
+    const end = await f.settled(await enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAUTHORIZED/);
+    assert.equal((await store.get(connectionId))?.status, 'needs_reauth');
+  });
+});
+
+describe('delivery: retries last for RETRY_FOR, not for a count of attempts', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  it('rides out an outage longer than ten attempts and then stores the production', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '60s', REQUEST_RETRIES: '0' });
+    const content = bytes(1000, 71);
+    const p = await f.sim.addProduction({ files: [{ filename: 'outage.mp3', content }] });
+    f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, uuid: p.uuid });
+    const job = await f.enqueue(p.uuid);
+    await waitFor(async () => ((await f.queue.getJob(job.id as string))?.attemptsMade ?? 0) > 12, 'more than ten failed attempts');
+    f.sim.clearFaults();
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'outage.mp3')), content);
+    await worker.destroy();
+  });
+
+  it('gives up once RETRY_FOR has passed, and records exactly why', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '2s', REQUEST_RETRIES: '0' });
+    const p = await f.sim.addProduction({ files: [{ filename: 'never.mp3', content: bytes(10, 72) }] });
+    f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
+    const started = Date.now();
+    const end = await f.settled(await f.enqueue(p.uuid));
+    f.sim.clearFaults();
+    assert.equal(end.state, 'failed');
+    assert.ok(Date.now() - started >= 2000, 'not before RETRY_FOR');
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAVAILABLE.*HTTP 503/);
+    const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error.code], ['error', true, 'ERR_AUPHONIC_UNAVAILABLE']);
+    await worker.destroy();
+  });
+});
+
+describe('delivery: a flaky Auphonic (30% of API and download requests fail)', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  it('stores all of 60 productions within 60 s on the shipped retry settings', async () => {
+    // The shipped backoff (5 s doubling), not the fixture's fast one: the quick retries must carry it.
+    await f.startWorker({ RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '900000', LOG_LEVEL: 'warn' });
+    for (const target of ['details', 'download', 'storage'] as const) f.sim.inject({ target, kind: 'flaky', rate: 0.3 });
+    const productions = [];
+    for (let i = 0; i < 60; i++) {
+      productions.push(
+        await f.sim.addProduction({
+          files: [
+            { filename: 'episode.mp3', content: bytes(40_000, i) },
+            { filename: 'episode.m4a', content: bytes(30_000, i + 100) },
+          ],
+        }),
+      );
+    }
+    const started = Date.now();
+    const jobs = await Promise.all(productions.map((p) => f.enqueue(p.uuid)));
+    const ends = await Promise.all(jobs.map((j) => f.settled(j)));
+    const seconds = (Date.now() - started) / 1000;
+    const failedRequests = f.sim.requests.filter((r) => r.status >= 500).length;
+    process.stdout.write(
+      `# 30% faults: ${ends.filter((e) => e.state === 'completed').length}/60 stored in ${seconds.toFixed(1)} s, ${failedRequests} requests failed\n`,
+    );
+    f.sim.clearFaults();
+    assert.ok(failedRequests > 30, 'the faults happened');
+    for (const [i, end] of ends.entries()) {
+      assert.equal(end.state, 'completed', end.reason);
+      assert.equal(end.result?.outcome, 'complete');
+      assert.deepEqual(await readFile(join(f.storageDir, 'account', productions[i]?.uuid ?? '', 'episode.mp3')), bytes(40_000, i));
+    }
+    assert.ok(seconds < 60, `took ${seconds} s`);
+  });
+});
