@@ -23,6 +23,12 @@ export const CONTRACT: Record<string, MetricSpec> = {
   auphonic_bridge_job_retries_total: { type: 'counter', labels: QUEUE },
   auphonic_bridge_job_duration_seconds: { type: 'histogram', labels: { ...QUEUE, outcome: ['completed', 'failed', 'released'] } },
   auphonic_bridge_download_bytes_total: { type: 'counter', labels: {} },
+  auphonic_bridge_productions_recorded_total: {
+    type: 'counter',
+    labels: { outcome: ['complete', 'partial', 'error', 'unchanged', 'not-finished'] },
+  },
+  auphonic_bridge_reconcile_recovered_total: { type: 'counter', labels: { owner_kind: ['account', 'connection'] } },
+  auphonic_bridge_storage_swept_total: { type: 'counter', labels: {} },
   auphonic_bridge_auphonic_request_duration_seconds: { type: 'histogram', labels: { operation: null, status_code: null } },
 };
 

@@ -26,16 +26,19 @@ export async function freePort(): Promise<number> {
 
 /**
  * A real redis-server of its own for one test file, on a random port, keeping
- * nothing on disk; `noeviction` as BullMQ requires.
+ * nothing on disk unless asked to (appendfsync); `noeviction` as BullMQ requires.
+ * stop() is a SIGKILL: the process dies as in a crash.
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bridge-redis-'));
   let child: ChildProcess | undefined;
+  // With appendfsync, an append-only file in `dir` that survives stop() and restart(), as a deployment's would.
+  const persistence = opts.appendfsync ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync] : ['--appendonly', 'no'];
   const launch = async () => {
     child = spawn(
       process.env.REDIS_SERVER_BIN ?? 'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
       { stdio: 'ignore' },
     );
     child.on('error', () => {});

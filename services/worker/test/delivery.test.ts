@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import type { ConnectionStore } from '@auphonic-bridge/connections';
 import { addProductionJob } from '@auphonic-bridge/queue';
 import { waitFor } from '@auphonic-bridge/testing';
-import { Redis } from 'ioredis';
-import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+import type { Redis } from 'ioredis';
+import { bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
 
 describe('delivery: each output meets its own fate', () => {
   let f: WorkerFixture;
@@ -134,19 +134,7 @@ describe('delivery: a connection is re-authorised only when Auphonic itself refu
   const KEY = Buffer.alloc(32, 3);
   before(async () => {
     f = await startFixture();
-    redis = new Redis(f.redis.url.toString());
-    store = new ConnectionStore(redis, new Sealer(KEY));
-    const user = f.sim.accounts.addUser({ username: 'host-user', apiKey: 'host-user-token-0123456789' });
-    userId = user.userId;
-    await store.saveAccessToken(userId, 'host-user-token-0123456789');
-    const c = await store.create({
-      displayName: 'Host',
-      customData: null,
-      returnUrl: null,
-      auphonicUser: { userId, username: 'host-user' },
-    });
-    await store.update(c.id, { status: 'connected' });
-    connectionId = c.id;
+    ({ redis, store, connectionId, userId } = await connectUser(f, KEY, 'host-user'));
     await f.startWorker({ ENCRYPTION_KEY: KEY.toString('hex') });
   });
   after(async () => {

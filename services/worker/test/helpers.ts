@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { addProductionJob, createProductionQueue, type ProductionJobResult, type ProductionQueue } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { AuphonicSimulator } from '@auphonic-bridge/simulator';
@@ -110,4 +111,20 @@ export function bytes(size: number, seed = 1): Buffer {
     buf[i] = x >>> 24;
   }
   return buf;
+}
+
+/** A user connected through the External Service flow, as the OAuth flow leaves one (the service uuid not known yet). */
+export async function connectUser(
+  f: WorkerFixture,
+  key: Buffer,
+  username: string,
+): Promise<{ redis: Redis; store: ConnectionStore; connectionId: string; userId: string }> {
+  const redis = new Redis(f.redis.url.toString());
+  const store = new ConnectionStore(redis, new Sealer(key));
+  const token = `${username}-token-0123456789`;
+  const user = f.sim.accounts.addUser({ username, apiKey: token });
+  await store.saveAccessToken(user.userId, token);
+  const c = await store.create({ displayName: 'Host', customData: null, returnUrl: null, auphonicUser: { userId: user.userId, username } });
+  await store.update(c.id, { status: 'connected' });
+  return { redis, store, connectionId: c.id, userId: user.userId };
 }

@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
-import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import type { ConnectionStore } from '@auphonic-bridge/connections';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { type ReconcileDeps, reconcile } from '../src/reconcile.ts';
-import { API_KEY, bytes, startFixture, type WorkerFixture } from './helpers.ts';
+import { API_KEY, bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
 
 const KEY = Buffer.alloc(32, 9);
 const PUBLIC_URL = 'https://bridge.example';
@@ -25,26 +25,14 @@ describe('the reconciler: finished productions whose webhook never came', () => 
   let userId: string;
   before(async () => {
     f = await startFixture();
-    // A connected External Service user, as the OAuth flow leaves one, but without the service uuid
-    // (connect.json's answer need not carry it): the reconciler learns it from /api/services.json.
-    redis = new Redis(f.redis.url.toString());
-    store = new ConnectionStore(redis, new Sealer(KEY));
-    const user = f.sim.accounts.addUser({ username: 'podcaster', apiKey: 'podcaster-token-0123456789' });
-    userId = user.userId;
-    await store.saveAccessToken(user.userId, 'podcaster-token-0123456789');
-    const c = await store.create({
-      displayName: 'Host',
-      customData: null,
-      returnUrl: null,
-      auphonicUser: { userId: user.userId, username: 'podcaster' },
-    });
-    await store.update(c.id, { status: 'connected' });
-    connectionId = c.id;
+    // Connected, but without the service uuid (connect.json's answer need not carry it):
+    // the reconciler learns it from /api/services.json.
+    ({ redis, store, connectionId, userId } = await connectUser(f, KEY, 'podcaster'));
     // Another of the user's services with the same name but not our webhook URL: not ours.
-    f.sim.accounts.connectService(user.userId, { display_name: 'Host', webhook_url: 'https://elsewhere.example/hook', custom_data: null });
-    serviceUuid = f.sim.accounts.connectService(user.userId, {
+    f.sim.accounts.connectService(userId, { display_name: 'Host', webhook_url: 'https://elsewhere.example/hook', custom_data: null });
+    serviceUuid = f.sim.accounts.connectService(userId, {
       display_name: 'Host',
-      webhook_url: `${PUBLIC_URL}/webhooks/service/${c.id}`,
+      webhook_url: `${PUBLIC_URL}/webhooks/service/${connectionId}`,
       custom_data: null,
     }).uuid;
   });

@@ -1,0 +1,96 @@
+// What a 2xx is worth: a webhook the ingress acknowledged survives a Redis process crash
+// (kill -9 of an append-only Redis, as docker-compose.yml runs it) under a stream of webhooks.
+import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { createProductionQueue } from '@auphonic-bridge/queue';
+import { randomUuid } from '@auphonic-bridge/simulator';
+import { freePort, type SpawnedService, spawnService, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
+
+const SECRET = 'durability-secret-0123456789';
+
+describe('acknowledged webhooks across a Redis crash (kill -9, appendonly yes, appendfsync everysec)', () => {
+  let redis: TestRedis;
+  let ingress: SpawnedService;
+  let port: number;
+  before(async () => {
+    redis = await startRedis({ appendfsync: 'everysec' });
+    port = await freePort();
+    ingress = spawnService('ingress', {
+      REDIS_URL: redis.url.toString(),
+      WEBHOOK_SECRET: SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ENQUEUE_TIMEOUT_MS: '500',
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'the ingress');
+  });
+  after(async () => {
+    await ingress.stop();
+    await redis.close();
+  });
+
+  it('loses none of them', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const post = (uuid: string) =>
+      new Promise<number>((resolve) => {
+        const body = `uuid=${uuid}&status=3&status_string=Done`;
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `/webhooks/auphonic/${SECRET}`,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', () => resolve(0));
+        req.end(body);
+      });
+    const acknowledged = new Set<string>();
+    const answers = new Map<number, number>();
+    let streaming = true;
+    const sender = async () => {
+      while (streaming) {
+        const uuid = randomUuid();
+        const status = await post(uuid);
+        answers.set(status, (answers.get(status) ?? 0) + 1);
+        if (status >= 200 && status < 300) acknowledged.add(uuid);
+      }
+    };
+    const senders = Array.from({ length: 16 }, sender);
+    await new Promise((r) => setTimeout(r, 1500));
+    const beforeCrash = acknowledged.size;
+    await redis.stop(); // SIGKILL, mid-stream
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.restart();
+    await new Promise((r) => setTimeout(r, 1500));
+    streaming = false;
+    await Promise.all(senders);
+    agent.destroy();
+
+    const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
+    const queue = createProductionQueue(connection);
+    try {
+      const queued = new Set((await queue.getJobs(['waiting'], 0, -1)).map((j) => j.data.uuid));
+      const lost = [...acknowledged].filter((uuid) => !queued.has(uuid));
+      process.stdout.write(
+        `# ${acknowledged.size} acknowledged (${beforeCrash} before the kill), answers ${JSON.stringify(Object.fromEntries(answers))}, ${lost.length} lost\n`,
+      );
+      assert.ok(beforeCrash > 100, 'a stream was under way when Redis died');
+      assert.ok((answers.get(503) ?? 0) > 0, 'Redis was down for a while: 503, so that Auphonic tries again');
+      assert.ok(acknowledged.size > beforeCrash, 'webhooks were acknowledged again after the restart');
+      assert.deepEqual(lost, []);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});
