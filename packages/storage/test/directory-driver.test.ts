@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +27,46 @@ describe('DirectoryDriver', () => {
     await aborted.abort();
     assert.deepEqual(await readdir(join(root, '.incoming')), []);
     assert.deepEqual(await readdir(join(root, 'account/u1')), ['a.mp3']);
+  });
+
+  it('takes over a dead upload of the same id from its checkpoint, bytes given back to hash', async () => {
+    const bytes = randomBytes(9 * 1024 * 1024);
+    const dead = await driver.createUpload('account/u2/big.wav', { resumeId: 'same-output' });
+    for (let at = 0; at < bytes.length; at += 64 * 1024) await dead.write(bytes.subarray(at, at + 64 * 1024));
+    await new Promise((r) => setTimeout(r, 100)); // the checkpoint is written behind the writes
+    // The worker dies here: no commit, no abort.
+    const next = await driver.createUpload('account/u2/big.wav', { resumeId: 'same-output' });
+    assert.ok(next.bytesWritten >= 8 * 1024 * 1024, `took over ${next.bytesWritten} bytes`);
+    const back: Buffer[] = [];
+    for await (const chunk of next.readBack()) back.push(chunk);
+    assert.ok(Buffer.concat(back).equals(bytes.subarray(0, next.bytesWritten)));
+    await next.write(bytes.subarray(next.bytesWritten));
+    await next.commit();
+    assert.deepEqual(await driver.stat('account/u2/big.wav'), { size: bytes.length });
+    assert.deepEqual(await readdir(join(root, '.incoming')), [], 'the dead one left nothing');
+    const other = await driver.createUpload('account/u2/other.wav', { resumeId: 'another-output' });
+    assert.equal(other.bytesWritten, 0, 'another id starts at 0');
+    await other.abort();
+    await dead.abort();
+  });
+
+  it('sweeps what dead workers left, never a live upload', async () => {
+    const live = await driver.createUpload('account/u3/live.mp3', { resumeId: 'live' });
+    await live.write(Buffer.from('still going'));
+    const dead = await driver.createUpload('account/u3/dead.mp3', { resumeId: 'dead' });
+    await dead.write(Buffer.from('abandoned'));
+    // The dead one's files were last touched an hour ago; the live one's just now.
+    const deadPrefix = createHash('sha256').update('dead').digest('hex').slice(0, 32);
+    const old = new Date(Date.now() - 3600_000);
+    for (const name of await readdir(join(root, '.incoming'))) {
+      if (name.startsWith(deadPrefix)) await utimes(join(root, '.incoming', name), old, old);
+    }
+    assert.equal(await driver.sweep(), 2, 'its temporary file and its checkpoint');
+    assert.ok((await readdir(join(root, '.incoming'))).every((n) => !n.startsWith(deadPrefix)));
+    await live.write(Buffer.from('!'));
+    await live.commit();
+    assert.deepEqual(await driver.stat('account/u3/live.mp3'), { size: 12 });
+    await dead.abort();
   });
 
   it('names its setting when it cannot write', async () => {

@@ -81,6 +81,64 @@ describe('S3Driver', () => {
   });
 });
 
+describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
+  // s3rver does not implement ListMultipartUploads nor ListParts, so their answers come from a
+  // middleware here: a mock, where the real part cannot run on this machine. The aborts it asks
+  // for are recorded, not sent.
+  it('aborts the dead uploads on every page, never one that received a part lately', async () => {
+    const now = Date.now();
+    const old = new Date(now - 3 * 3600_000);
+    const pages: Record<string, { Uploads: Array<{ Key: string; UploadId: string; Initiated: Date }>; next?: string }> = {
+      '': { Uploads: [{ Key: 'p/a', UploadId: 'dead-1', Initiated: old }], next: 'p/a' },
+      'p/a': {
+        Uploads: [
+          { Key: 'p/b', UploadId: 'live-part', Initiated: old },
+          { Key: 'p/c', UploadId: 'young', Initiated: new Date(now - 60_000) },
+          { Key: 'p/d', UploadId: 'dead-2', Initiated: old },
+        ],
+      },
+    };
+    const aborted: string[] = [];
+    const driver = new S3Driver(
+      {
+        bucket: 'b',
+        prefix: 'p',
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        partSize: 5 * 1024 * 1024,
+        concurrency: 1,
+        timeouts: { connectMs: 100, socketMs: 100, requestMs: 100 },
+      },
+      { credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
+    );
+    driver.client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        const input = args.input as { KeyMarker?: string; UploadId?: string };
+        if (context.commandName === 'ListMultipartUploadsCommand') {
+          const page = pages[input.KeyMarker ?? ''];
+          return {
+            output: { Uploads: page?.Uploads, IsTruncated: Boolean(page?.next), NextKeyMarker: page?.next, $metadata: {} },
+            response: {},
+          } as never;
+        }
+        if (context.commandName === 'ListPartsCommand') {
+          const recent = input.UploadId === 'live-part' ? [{ PartNumber: 1, LastModified: new Date(now - 60_000) }] : [];
+          return { output: { Parts: recent, $metadata: {} }, response: {} } as never;
+        }
+        if (context.commandName === 'AbortMultipartUploadCommand') {
+          aborted.push(input.UploadId ?? '');
+          return { output: { $metadata: {} }, response: {} } as never;
+        }
+        throw new Error(`unexpected ${context.commandName}`);
+      },
+      { step: 'initialize', name: 'stub' },
+    );
+    assert.equal(await driver.sweep(now), 2);
+    assert.deepEqual(aborted, ['dead-1', 'dead-2']);
+  });
+});
+
 describe('S3 errors', () => {
   it('retries outages and throttling, not refusals', async () => {
     const { storageError } = await import('../src/s3-driver.ts');
