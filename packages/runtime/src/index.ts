@@ -1,6 +1,6 @@
 export { EnvReader, parseDuration } from './env.ts';
 export { BridgeError, ConfigError } from './errors.ts';
-export { type Built, runService, type Service } from './lifecycle.ts';
-export { createLogger, LOG_LEVELS, type Logger, safeUrl } from './logger.ts';
+export { EXIT_CONFIG, runService, type Service } from './lifecycle.ts';
+export { createLogger, LOG_LEVELS, type Logger } from './logger.ts';
 export { REDACTED, redactCredentials, redactString } from './redact.ts';
 export { matchesAnySecret } from './secrets.ts';

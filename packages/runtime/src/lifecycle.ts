@@ -3,63 +3,72 @@ import { ConfigError } from './errors.ts';
 
 export interface Service {
   start(): Promise<void>;
+  /** Lets go of everything the service holds; once it resolves, nothing of it keeps the process up. */
   destroy(): Promise<void>;
 }
 
-export interface Built {
-  service: Service;
-  logger: Logger;
-  /** After SIGTERM, the process exits by this deadline even if destroy() hangs. */
-  stopDeadlineMs?: number;
-}
+/** EX_CONFIG: a setting is missing or malformed. */
+export const EXIT_CONFIG = 78;
 
 /**
  * The whole of a service's main(): build the service from validated config,
- * start it, and destroy it once on SIGTERM/SIGINT, within a deadline. A bad
- * setting exits 78 (EX_CONFIG) with the message naming it, before anything starts.
+ * start it, and destroy it once on SIGTERM or SIGINT, or after an error that
+ * nothing caught (an unhandled rejection, an uncaught exception). The
+ * process then ends by itself when its event loop drains, with `exitCode`
+ * set; only if it has not ended by `stopDeadlineMs` is it ended, naming what
+ * still holds it (a leak is reported, not hidden). A bad setting exits 78
+ * with the message naming it, before anything starts.
  */
-export async function runService(build: () => Built | Promise<Built>): Promise<void> {
-  let built: Built;
+export async function runService(
+  build: () =>
+    | { service: Service; logger: Logger; stopDeadlineMs?: number }
+    | Promise<{ service: Service; logger: Logger; stopDeadlineMs?: number }>,
+): Promise<void> {
+  let built: Awaited<ReturnType<typeof build>>;
   try {
     built = await build();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      process.exit(78);
+      process.exitCode = EXIT_CONFIG;
+      return;
     }
     throw err;
   }
   const { service, logger } = built;
+  const deadlineMs = built.stopDeadlineMs ?? 15_000;
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = async (why: { signal?: string; err?: unknown }) => {
+    if (stopping) {
+      if (why.signal) process.exit(1); // a second signal: the operator insists
+      return;
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    if (why.err) logger.fatal({ err: why.err }, 'unexpected error; shutting down');
+    else logger.info({ signal: why.signal }, 'shutting down');
+    process.exitCode = why.err ? 1 : 0;
+    // Unref'd: it ends the process only if something else still holds it.
     setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting');
+      logger.error({ holding: process.getActiveResourcesInfo() }, 'shutdown deadline passed; exiting');
       logger.flush();
       process.exit(1);
-    }, built.stopDeadlineMs ?? 15_000).unref();
+    }, deadlineMs).unref();
     try {
       await service.destroy();
       logger.info('stopped');
-      logger.flush();
-      process.exitCode = 0;
     } catch (err) {
       logger.error({ err }, 'shutdown failed');
-      logger.flush();
       process.exitCode = 1;
     }
-    // Handles that outlive destroy() (a socket closing) must not keep the process up.
-    setTimeout(() => process.exit(), 100).unref();
+    logger.flush();
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop({ signal }));
+  process.on('unhandledRejection', (err) => void stop({ err }));
+  process.on('uncaughtException', (err) => void stop({ err }));
   try {
     await service.start();
   } catch (err) {
     logger.fatal({ err }, 'failed to start');
-    logger.flush();
-    process.exit(1);
+    await stop({ err });
   }
 }

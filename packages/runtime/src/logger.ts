@@ -39,13 +39,3 @@ export function createLogger(opts: {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** Origin and path only: query strings of presigned links carry signatures. */
-export function safeUrl(url: string | URL): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return '[unparseable url]';
-  }
-}
