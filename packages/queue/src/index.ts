@@ -12,4 +12,4 @@ export {
 } from './contract.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
-export { createProducerConnection, createWorkerConnection } from './redis.ts';
+export { type ConnectionOptions, createProducerConnection, createWorkerConnection, pingRedis } from './redis.ts';

@@ -12,7 +12,10 @@ import {
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
 export function createProductionQueue(connection: Redis): ProductionQueue {
-  return new Queue(QUEUES.productions, { connection, defaultJobOptions: PRODUCTION_JOB_OPTIONS });
+  const queue: ProductionQueue = new Queue(QUEUES.productions, { connection, defaultJobOptions: PRODUCTION_JOB_OPTIONS });
+  // Callers see failures on add(); without a listener an 'error' event would crash the process.
+  queue.on('error', () => {});
+  return queue;
 }
 
 /**

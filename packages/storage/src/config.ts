@@ -1,54 +1,13 @@
-import type { EnvReader } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from './directory-driver.ts';
 import type { StorageDriver } from './driver.ts';
 import type { S3Settings } from './s3-driver.ts';
 
-export type StorageConfig = { kind: 'directory'; path: string; setting: string } | ({ kind: 's3' } & S3Settings);
-
-/**
- * STORAGE_URL chooses the driver: file:///path or s3://bucket/prefix;
- * STORAGE_DIR is the directory driver's shorthand. S3 credentials come from
- * the AWS SDK's own chain (environment, profiles, IRSA), never from here.
- */
-export function readStorageConfig(r: EnvReader): StorageConfig {
-  const url = r.optionalString('STORAGE_URL');
-  const dir = r.optionalString('STORAGE_DIR');
-  if (url && dir) r.problem('STORAGE_DIR', 'set STORAGE_URL or STORAGE_DIR, not both');
-  if (!url) return { kind: 'directory', path: r.string('STORAGE_DIR'), setting: 'STORAGE_DIR' };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    r.problem('STORAGE_URL', 'must be file:///path or s3://bucket/prefix');
-    return { kind: 'directory', path: '', setting: 'STORAGE_URL' };
-  }
-  if (parsed.protocol === 'file:') return { kind: 'directory', path: decodeURIComponent(parsed.pathname), setting: 'STORAGE_URL' };
-  if (parsed.protocol !== 's3:' || !parsed.hostname) {
-    r.problem('STORAGE_URL', 'must be file:///path or s3://bucket/prefix');
-    return { kind: 'directory', path: '', setting: 'STORAGE_URL' };
-  }
-  const endpoint = r.optionalString('S3_ENDPOINT') ?? null;
-  if (endpoint && !/^https?:\/\//.test(endpoint)) r.problem('S3_ENDPOINT', 'must be an http(s) URL, or empty for AWS');
-  return {
-    kind: 's3',
-    bucket: parsed.hostname,
-    prefix: decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, ''),
-    endpoint,
-    region: r.string('S3_REGION', { default: r.optionalString('AWS_REGION') ?? 'us-east-1' }),
-    forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', { default: endpoint !== null }),
-    partSize: r.int('S3_PART_SIZE_MB', { default: 8, min: 5, max: 5120 }) * 1024 * 1024,
-    concurrency: r.int('S3_UPLOAD_CONCURRENCY', { default: 4, min: 1, max: 64 }),
-    timeouts: {
-      connectMs: r.int('S3_CONNECT_TIMEOUT_MS', { default: 10_000, min: 0, max: 600_000 }),
-      socketMs: r.int('S3_SOCKET_TIMEOUT_MS', { default: 60_000, min: 0, max: 3_600_000 }),
-      requestMs: r.int('S3_REQUEST_TIMEOUT_MS', { default: 300_000, min: 0, max: 3_600_000 }),
-    },
-  };
-}
+/** Which driver, with its settings (read by the service that uses it: this package reads no environment). */
+export type StorageConfig = { kind: 'directory'; path: string } | ({ kind: 's3' } & S3Settings);
 
 /** The AWS SDK is loaded only for S3 (it costs a directory-only worker some 30 MB). */
 export async function createStorage(config: StorageConfig): Promise<StorageDriver> {
-  if (config.kind === 'directory') return new DirectoryDriver(config.path, { setting: config.setting });
+  if (config.kind === 'directory') return new DirectoryDriver(config.path);
   const { kind: _kind, ...settings } = config;
   const { S3Driver } = await import('./s3-driver.ts');
   return new S3Driver(settings);

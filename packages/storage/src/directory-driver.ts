@@ -27,13 +27,11 @@ const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 export class DirectoryDriver implements StorageDriver {
   readonly root: string;
   readonly description: string;
-  readonly #setting: string;
   readonly #incoming: string;
 
-  constructor(root: string, opts: { setting?: string } = {}) {
+  constructor(root: string) {
     this.root = resolve(root);
     this.description = `directory ${this.root}`;
-    this.#setting = opts.setting ?? 'STORAGE_DIR';
     this.#incoming = join(this.root, INCOMING);
   }
 
@@ -52,11 +50,10 @@ export class DirectoryDriver implements StorageDriver {
       await (await open(probe, 'wx')).close();
       await unlink(probe);
     } catch (err) {
-      throw new StorageError(
-        'ERR_STORAGE_UNAVAILABLE',
-        `${this.#setting}: cannot write to ${this.root} (${(err as NodeJS.ErrnoException).code})`,
-        { retryable: false, cause: err },
-      );
+      throw new StorageError('ERR_STORAGE_NOT_WRITABLE', `cannot write to ${this.root} (${(err as NodeJS.ErrnoException).code})`, {
+        retryable: false,
+        cause: err,
+      });
     }
     await this.sweep();
   }

@@ -1,4 +1,4 @@
-export { createStorage, readStorageConfig, type StorageConfig } from './config.ts';
+export { createStorage, type StorageConfig } from './config.ts';
 export { DirectoryDriver } from './directory-driver.ts';
 export type { StorageDriver, Upload } from './driver.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';

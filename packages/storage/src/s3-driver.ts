@@ -322,27 +322,17 @@ function startupError(err: unknown, bucket: string): StorageError {
   const name = (err as { name?: string })?.name ?? 'Error';
   const status = statusOf(err);
   if (name === 'NoSuchBucket' || name === 'NotFound' || status === 404) {
-    return new StorageError('ERR_STORAGE_UNAVAILABLE', `STORAGE_URL: bucket "${bucket}" does not exist`, { retryable: false, cause: err });
+    return new StorageError('ERR_STORAGE_NO_BUCKET', `bucket "${bucket}" does not exist`, { retryable: false, cause: err });
   }
-  if (
-    status === 403 ||
-    name === 'InvalidAccessKeyId' ||
-    name === 'SignatureDoesNotMatch' ||
-    name === 'AccessDenied' ||
-    name === 'CredentialsProviderError'
-  ) {
-    return new StorageError(
-      'ERR_STORAGE_UNAVAILABLE',
-      `S3 refused the credentials for bucket "${bucket}" (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS profile / IRSA role)`,
-      { retryable: false, cause: err },
-    );
-  }
-  return new StorageError(
-    'ERR_STORAGE_UNAVAILABLE',
-    `STORAGE_URL: cannot reach bucket "${bucket}" (${name}${status ? `, HTTP ${status}` : ''}); check S3_ENDPOINT and S3_REGION`,
-    {
+  const refused = ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'CredentialsProviderError'];
+  if (status === 403 || refused.includes(name)) {
+    return new StorageError('ERR_STORAGE_CREDENTIALS', `S3 refused the credentials for bucket "${bucket}" (${name})`, {
       retryable: false,
       cause: err,
-    },
-  );
+    });
+  }
+  return new StorageError('ERR_STORAGE_UNREACHABLE', `cannot reach bucket "${bucket}" (${name}${status ? `, HTTP ${status}` : ''})`, {
+    retryable: false,
+    cause: err,
+  });
 }

@@ -69,11 +69,11 @@ describe('DirectoryDriver', () => {
     await dead.abort();
   });
 
-  it('names its setting when it cannot write', async () => {
+  it('says at start when it cannot write, with its own code', async () => {
     await driver.writeJson('a-file', {});
-    await assert.rejects(
-      new DirectoryDriver(join(root, 'a-file', 'sub'), { setting: 'STORAGE_URL' }).check(),
-      /STORAGE_URL: cannot write .*ENOTDIR/,
-    );
+    await assert.rejects(new DirectoryDriver(join(root, 'a-file', 'sub')).check(), {
+      code: 'ERR_STORAGE_NOT_WRITABLE',
+      message: /cannot write .*ENOTDIR/,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { parseEncryptionKey } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
-import { readStorageConfig, type StorageConfig } from '@auphonic-bridge/storage';
+import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
 
 export interface WorkerConfig {
   redisUrl: URL;
@@ -10,7 +10,7 @@ export interface WorkerConfig {
   /** Unseals External Service tokens; null when this worker serves only the API-key account. */
   encryptionKey: Buffer | null;
   /** STORAGE_URL (file:// or s3://) or STORAGE_DIR. */
-  storage: StorageConfig;
+  storage: StorageSettings;
   logLevel: string;
   /** Port of /metrics, /livez and /healthz; 0 picks a free one. */
   metricsPort: number;
@@ -59,7 +59,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
     auphonicApiKey: apiKey,
     encryptionKey,
-    storage: readStorageConfig(r),
+    storage: readStorageSettings(r),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
     metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
     metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),

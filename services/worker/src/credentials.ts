@@ -21,10 +21,27 @@ export interface CredentialSources {
   onResponse?: ResponseObserver;
 }
 
-/** Looks credentials up by owner: the job itself carries ids only. */
-export async function credentialsFor(sources: CredentialSources, owner: Owner): Promise<Credentials> {
-  const client = (token: string) =>
-    new AuphonicClient({ baseUrl: sources.baseUrl, token, retries: sources.retries, onResponse: sources.onResponse });
+/** How many owners' clients are kept (a client per token: its connection pool is reused from job to job). */
+const KEPT_CLIENTS = 1000;
+
+/** Looks credentials up by owner (the job itself carries ids only), one Auphonic client per token. */
+export function createCredentials(sources: CredentialSources): (owner: Owner) => Promise<Credentials> {
+  const clients = new Map<string, AuphonicClient>();
+  const client = (token: string): AuphonicClient => {
+    let kept = clients.get(token);
+    if (kept) {
+      clients.delete(token); // to the end: the most recently used
+    } else {
+      kept = new AuphonicClient({ baseUrl: sources.baseUrl, token, retries: sources.retries, onResponse: sources.onResponse });
+      if (clients.size >= KEPT_CLIENTS) clients.delete(clients.keys().next().value as string);
+    }
+    clients.set(token, kept);
+    return kept;
+  };
+  return (owner) => credentialsFor(sources, owner, client);
+}
+
+async function credentialsFor(sources: CredentialSources, owner: Owner, client: (token: string) => AuphonicClient): Promise<Credentials> {
   if (owner.kind === 'account') {
     if (!sources.apiKey) throw new IngestError('ERR_NO_CREDENTIALS', 'AUPHONIC_API_KEY is not set on this worker', { retryable: false });
     return { client: client(sources.apiKey), rejected: async () => {} };

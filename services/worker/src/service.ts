@@ -1,60 +1,29 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { createRegistry, registerQueueMetrics, workerMetrics } from '@auphonic-bridge/metrics';
-import {
-  backoffDelay,
-  createProductionQueue,
-  createWorkerConnection,
-  type Owner,
-  type ProductionJobData,
-  type ProductionJobResult,
-  type ProductionQueue,
-  QUEUES,
-} from '@auphonic-bridge/queue';
+import { registerQueueMetrics } from '@auphonic-bridge/metrics';
+import { backoffDelay, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
-import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
+import type { StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
-import { credentialsFor } from './credentials.ts';
+import { fromConfig, type WorkerContext, type WorkerOverrides } from './context.ts';
 import { observeJobs } from './job-metrics.ts';
 import { createOpsServer } from './ops-server.ts';
 import { CANCEL, createProductionProcessor } from './production-job.ts';
-import { ProgressWatch } from './progress-watch.ts';
 import { createReconciler } from './reconciler.ts';
+import { explainStorageError } from './storage-settings.ts';
 
-/** The worker process: takes production jobs and stores their files. */
+/** The worker process: takes production jobs and stores their files; start and stop only (the parts come from context.ts). */
 export class WorkerService implements Service {
-  readonly storage: StorageDriver;
-  readonly #config: WorkerConfig;
-  readonly #logger: Logger;
-  readonly #redis: Redis;
+  readonly #ctx: WorkerContext;
   readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
   readonly #ops: Server;
-  readonly #queues: ProductionQueue[];
   readonly #reconciler: ReturnType<typeof createReconciler>;
-  readonly #progress = new ProgressWatch();
   #running: Promise<void> | undefined;
 
-  private constructor(config: WorkerConfig, logger: Logger, storage: StorageDriver) {
-    this.#config = config;
-    this.#logger = logger;
-    this.storage = storage;
-    this.#redis = createWorkerConnection(config.redisUrl);
-    this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
-    const registry = createRegistry('worker');
-    const metrics = workerMetrics(registry, [QUEUES.productions]);
-    const sources = {
-      baseUrl: config.auphonicBaseUrl,
-      apiKey: config.auphonicApiKey,
-      connections: config.encryptionKey ? new ConnectionStore(this.#redis, new Sealer(config.encryptionKey)) : null,
-      retries: { retries: config.requestRetries, baseMs: 200, maxMs: 3_000, retryAfterCapMs: 10_000 },
-      onResponse: ({ operation, statusCode, ms }: { operation: string; statusCode: number; ms: number }) =>
-        metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
-    };
-    const credentials = (owner: Owner) => credentialsFor(sources, owner);
-
+  private constructor(ctx: WorkerContext) {
+    this.#ctx = ctx;
+    const { config, logger, metrics, storage, credentials, progress, productions, redis } = ctx;
     const processor = createProductionProcessor(
       {
         credentials,
@@ -66,13 +35,13 @@ export class WorkerService implements Service {
       logger,
       {
         retryForMs: config.retryForMs,
-        progress: this.#progress,
+        progress,
         onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
         onRecorded: (outcome) => metrics.productionsRecorded.inc({ outcome }),
       },
     );
     this.#worker = new Worker(QUEUES.productions, processor, {
-      connection: this.#redis,
+      connection: redis,
       autorun: false,
       concurrency: config.concurrency,
       // A dead worker's jobs are taken over within about lockDuration + stalledInterval.
@@ -87,20 +56,16 @@ export class WorkerService implements Service {
       for (const id of jobIds) this.#worker.cancelJob(id, CANCEL.lockLost);
     });
     observeJobs(this.#worker, metrics, logger);
-
-    const productions = createProductionQueue(this.#redis);
-    productions.on('error', () => {});
-    this.#queues = [productions];
     this.#reconciler = createReconciler(
-      this.#redis,
+      redis,
       {
         credentials,
         hasAccount: config.auphonicApiKey !== null,
         accountWebhookUrls: config.accountWebhookUrls,
-        connections: sources.connections,
+        connections: ctx.connections,
         storage,
         queue: productions,
-        redis: this.#redis,
+        redis,
         pageSize: config.reconcileLimit,
         lookbackMs: config.reconcileLookbackMs,
         onRecovered: (owner) => metrics.reconcileRecovered.inc({ owner_kind: owner.kind }),
@@ -108,16 +73,20 @@ export class WorkerService implements Service {
       logger,
       { onSwept: (n) => metrics.storageSwept.inc(n) },
     );
-    registerQueueMetrics(registry, [productions, this.#reconciler.queue]);
-    this.#ops = createOpsServer(registry, async () => {
-      const stuck = this.#progress.stuck(config.noProgressMs);
+    registerQueueMetrics(ctx.registry, [productions, this.#reconciler.queue]);
+    this.#ops = createOpsServer(ctx.registry, async () => {
+      const stuck = progress.stuck(config.noProgressMs);
       if (stuck.length > 0) return { ready: false, reason: `job(s) ${stuck.join(', ')} made no progress for ${config.noProgressMs} ms` };
-      return { ready: this.#redis.status === 'ready' && this.#worker.isRunning(), reason: 'redis unreachable or worker not running' };
+      return { ready: redis.status === 'ready' && this.#worker.isRunning(), reason: 'redis unreachable or worker not running' };
     });
   }
 
-  static async create(config: WorkerConfig, logger: Logger): Promise<WorkerService> {
-    return new WorkerService(config, logger, await createStorage(config.storage));
+  static async create(config: WorkerConfig, logger: Logger, overrides: WorkerOverrides = {}): Promise<WorkerService> {
+    return new WorkerService(await fromConfig(config, logger, overrides));
+  }
+
+  get storage(): StorageDriver {
+    return this.#ctx.storage;
   }
 
   /** The ops server's port, once started. */
@@ -127,21 +96,21 @@ export class WorkerService implements Service {
 
   /** Checks storage first (and sweeps what dead workers left): a worker that cannot write must not take jobs. */
   async start(): Promise<void> {
-    await this.storage.check();
-    this.#ops.listen(this.#config.metricsPort, this.#config.metricsHost);
+    const { config, logger, storage } = this.#ctx;
+    try {
+      await storage.check();
+    } catch (err) {
+      throw explainStorageError(err, config.storage);
+    }
+    this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
-    await this.#reconciler.start(this.#config.reconcileIntervalMs);
-    if (this.#config.auphonicApiKey && this.#config.accountWebhookUrls.length === 0 && this.#config.reconcileIntervalMs > 0) {
-      this.#logger.warn(
-        "the reconciler cannot tell the account's productions from others: set PUBLIC_URL and WEBHOOK_SECRET on the worker",
-      );
+    await this.#reconciler.start(config.reconcileIntervalMs);
+    if (config.auphonicApiKey && config.accountWebhookUrls.length === 0 && config.reconcileIntervalMs > 0) {
+      logger.warn("the reconciler cannot tell the account's productions from others: set PUBLIC_URL and WEBHOOK_SECRET on the worker");
     }
-    this.#logger.info(
-      { queue: QUEUES.productions, concurrency: this.#config.concurrency, storage: this.storage.description },
-      'worker ready',
-    );
+    logger.info({ queue: QUEUES.productions, concurrency: config.concurrency, storage: storage.description }, 'worker ready');
   }
 
   /**
@@ -149,19 +118,20 @@ export class WorkerService implements Service {
    * them, which deletes their temporary files and puts them back in the queue.
    */
   async destroy(): Promise<void> {
+    const { config, logger, productions, redis } = this.#ctx;
     const deadline = setTimeout(() => {
-      this.#logger.warn({ timeoutMs: this.#config.shutdownTimeoutMs }, 'shutdown deadline reached; releasing active jobs');
+      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; releasing active jobs');
       this.#worker.cancelAllJobs(CANCEL.shutdown);
-    }, this.#config.shutdownTimeoutMs);
+    }, config.shutdownTimeoutMs);
     try {
       await Promise.all([this.#worker.close(), this.#reconciler.close()]);
       await this.#running;
-      for (const q of this.#queues) await q.close();
+      await productions.close();
     } finally {
       clearTimeout(deadline);
       this.#ops.close();
       this.#ops.closeAllConnections();
-      this.#redis.disconnect();
+      redis.disconnect();
     }
   }
 }

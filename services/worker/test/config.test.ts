@@ -31,6 +31,7 @@ describe('worker config', () => {
     const c = readConfig({ AUPHONIC_API_KEY: 'key-0123456789', STORAGE_URL: 's3://media/podcasts/', S3_ENDPOINT: 'http://minio:9000' });
     assert.deepEqual(c.storage, {
       kind: 's3',
+      setting: 'STORAGE_URL',
       bucket: 'media',
       prefix: 'podcasts',
       endpoint: 'http://minio:9000',

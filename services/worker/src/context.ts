@@ -1,0 +1,53 @@
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { createRegistry, type Registry, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
+import { createProductionQueue, createWorkerConnection, type Owner, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import type { Logger } from '@auphonic-bridge/runtime';
+import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
+import type { Redis } from 'ioredis';
+import type { WorkerConfig } from './config.ts';
+import { type Credentials, createCredentials } from './credentials.ts';
+import { ProgressWatch } from './progress-watch.ts';
+
+/** Everything a worker process works with, built once from its config. */
+export interface WorkerContext {
+  config: WorkerConfig;
+  logger: Logger;
+  redis: Redis;
+  storage: StorageDriver;
+  registry: Registry;
+  metrics: WorkerMetrics;
+  connections: ConnectionStore | null;
+  credentials: (owner: Owner) => Promise<Credentials>;
+  productions: ProductionQueue;
+  progress: ProgressWatch;
+}
+
+/** What a test may put in place of the real thing. */
+export type WorkerOverrides = Partial<Pick<WorkerContext, 'redis' | 'storage'>>;
+
+export async function fromConfig(config: WorkerConfig, logger: Logger, overrides: WorkerOverrides = {}): Promise<WorkerContext> {
+  const redis = overrides.redis ?? createWorkerConnection(config.redisUrl, { logger });
+  const registry = createRegistry('worker');
+  const metrics = workerMetrics(registry, [QUEUES.productions]);
+  const connections = config.encryptionKey ? new ConnectionStore(redis, new Sealer(config.encryptionKey)) : null;
+  const credentials = createCredentials({
+    baseUrl: config.auphonicBaseUrl,
+    apiKey: config.auphonicApiKey,
+    connections,
+    retries: { retries: config.requestRetries, baseMs: 200, maxMs: 3_000, retryAfterCapMs: 10_000 },
+    onResponse: ({ operation, statusCode, ms }) =>
+      metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
+  });
+  return {
+    config,
+    logger,
+    redis,
+    storage: overrides.storage ?? (await createStorage(config.storage)),
+    registry,
+    metrics,
+    connections,
+    credentials,
+    productions: createProductionQueue(redis),
+    progress: new ProgressWatch(),
+  };
+}
