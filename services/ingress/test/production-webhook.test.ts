@@ -139,6 +139,47 @@ describe('production webhook', () => {
   });
 });
 
+describe('hostile bodies', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress();
+  });
+  after(() => f.close());
+
+  it('refuses floods of repeated fields at once (413) while /livez keeps answering within milliseconds', async () => {
+    // 8,192 repeats of one name in 16 KiB: a parser that copies per repeat blocks for seconds.
+    const formFlood = () =>
+      fetch(f.webhookUrl(), { method: 'POST', body: 'a&'.repeat(8192), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const multipartFlood = () => {
+      const body = new FormData();
+      for (let i = 0; i < 150; i++) body.append('a', '1');
+      return fetch(f.webhookUrl(), { method: 'POST', body });
+    };
+    let settled = false;
+    const flood = Promise.all([formFlood(), formFlood(), formFlood(), formFlood(), multipartFlood(), multipartFlood()]).finally(() => {
+      settled = true;
+    });
+    let worst = 0;
+    for (let samples = 0; !settled || samples < 20; samples++) {
+      const t0 = performance.now();
+      assert.equal((await fetch(f.url('/livez'))).status, 200);
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    const answers = await flood;
+    assert.ok(worst < 100, `/livez took ${Math.round(worst)} ms during the flood`);
+    for (const res of answers) {
+      assert.equal(res.status, 413);
+      assert.match(((await res.json()) as { message: string }).message, /more than 20 fields/);
+    }
+    assert.equal((await f.queue.getJobs(['waiting'])).length, 0);
+  });
+
+  it('still takes a webhook with a few extra fields', async () => {
+    const res = await fetch(f.webhookUrl(), form({ ...DONE, a: '1', b: '2', c: '3' }));
+    assert.equal(res.status, 200);
+  });
+});
+
 describe('when Redis is unavailable', () => {
   let f: IngressFixture;
   before(async () => {

@@ -64,7 +64,7 @@ export const openApiDocument = {
           200: { description: 'queued' },
           400: { description: 'malformed', content: json(error) },
           404: { description: 'wrong secret', content: json(error) },
-          413: { description: 'too large', content: json(error) },
+          413: { description: 'too large, or more than 20 fields', content: json(error) },
           415: { description: 'unsupported content type', content: json(error) },
           503: { description: 'cannot queue now; Auphonic retries', content: json(error) },
         },
