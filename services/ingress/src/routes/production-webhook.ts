@@ -1,6 +1,7 @@
 import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BodyByteLimit } from '../body-limit.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { badWebhook, bodyTooLarge, unknownWebhook } from '../errors.ts';
 import { MAX_WEBHOOK_FIELDS, parseProductionWebhook, tooManyFields, WebhookFields } from '../webhook-fields.ts';
@@ -51,7 +52,7 @@ export async function productionWebhookRoutes(app: FastifyInstance, opts: Produc
     },
     handler: async (request, reply) => {
       const fields = request.isMultipart()
-        ? await multipartFields(request)
+        ? await multipartFields(request, reply, opts.bodyLimit)
         : ((request.body as WebhookFields | undefined) ?? new WebhookFields());
       const webhook = parseProductionWebhook(fields);
       request.log = request.log.child({ uuid: webhook.uuid });
@@ -71,19 +72,29 @@ function formFields(body: string): WebhookFields {
 // The multipart parser's own limit errors, which say too little to a sender.
 const FIELD_LIMITS = new Set(['FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT']);
 
-async function multipartFields(request: FastifyRequest): Promise<WebhookFields> {
+async function multipartFields(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): Promise<WebhookFields> {
   const fields = new WebhookFields();
-  try {
+  // Content-Length was checked up front; a chunked body is counted as it is read.
+  const limit = new BodyByteLimit(request.raw, bodyLimit);
+  const collect = async () => {
     for await (const part of request.parts()) {
       if (part.type === 'file') throw badWebhook('file parts are not accepted');
       if (part.valueTruncated || part.fieldnameTruncated) throw bodyTooLarge();
       fields.add(part.fieldname, String(part.value));
     }
+    await limit.untilEnd();
+  };
+  try {
+    await Promise.race([collect(), limit.exceeded]);
   } catch (err) {
+    // The rest of a refused body is not read: the connection closes after the answer.
+    reply.header('connection', 'close');
     if (FIELD_LIMITS.has((err as { code?: string }).code ?? '')) throw tooManyFields();
     // The multipart parser's own errors carry a status (413 for limits); the rest are malformed bodies.
     if ((err as { statusCode?: number }).statusCode) throw err;
     throw badWebhook(`malformed multipart body: ${(err as Error).message}`);
+  } finally {
+    limit.release();
   }
   return fields;
 }
