@@ -25,6 +25,15 @@ export interface ProductionSummary {
   [key: string]: unknown;
 }
 
+/** One of a user's services as GET /api/services.json lists it; fields beyond uuid are undocumented. */
+export interface AuphonicService {
+  uuid: string;
+  display_name?: string;
+  webhook_url?: string;
+  type?: string;
+  [key: string]: unknown;
+}
+
 export interface AuphonicUser {
   userId: string;
   username: string;
@@ -111,6 +120,15 @@ export class AuphonicClient {
     // The answer's shape is undocumented: keep the uuid when there is one.
     const uuid = data && typeof data === 'object' && typeof data.uuid === 'string' ? data.uuid : null;
     return { uuid };
+  }
+
+  /** GET /api/services.json: the user's services (External Services among them). */
+  async listServices(): Promise<AuphonicService[]> {
+    const data = await this.#call<unknown[]>('GET', '/api/services.json', 'services list');
+    if (!Array.isArray(data)) {
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'services list: answer is not a list', { retryable: false });
+    }
+    return data.filter((s): s is AuphonicService => isObject(s) && typeof s.uuid === 'string');
   }
 
   /** One API call, checked in both the HTTP status and the envelope. */

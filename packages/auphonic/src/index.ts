@@ -1,6 +1,7 @@
 export {
   AuphonicClient,
   type AuphonicClientOptions,
+  type AuphonicService,
   type AuphonicUser,
   DEFAULT_USER_AGENT,
   type DownloadResponse,
