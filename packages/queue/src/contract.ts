@@ -48,3 +48,11 @@ export const PRODUCTION_JOB_OPTIONS: JobsOptions = {
 export function productionDedupId(owner: Owner, uuid: string): string {
   return owner.kind === 'account' ? `account-${uuid}` : `connection-${owner.id}-${uuid}`;
 }
+
+/** Job name, in the `reconcile` queue, of a catch-up for one connection (e.g. once it is authorised again). */
+export const RECONCILE_CONNECTION_JOB = 'reconcile-connection';
+
+/** Job data of a `reconcile-connection` job: ids only. */
+export interface ReconcileConnectionJobData {
+  connectionId: string;
+}

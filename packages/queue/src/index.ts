@@ -6,6 +6,9 @@ export {
   type ProductionJobResult,
   productionDedupId,
   QUEUES,
+  RECONCILE_CONNECTION_JOB,
+  type ReconcileConnectionJobData,
 } from './contract.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
+export { addReconcileConnectionJob, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export { createProducerConnection, createWorkerConnection } from './redis.ts';

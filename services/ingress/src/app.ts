@@ -1,5 +1,6 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { IngressMetrics, Registry } from '@auphonic-bridge/metrics';
+import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyError } from 'fastify';
@@ -24,7 +25,7 @@ export interface AppDeps {
   webhookSecrets: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
-  service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer } | null;
+  service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer; reconcileQueue: ReconcileQueue } | null;
 }
 
 /** The HTTP app: routes and error shape, no process concerns (see service.ts). */

@@ -2,7 +2,13 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { createRegistry, ingressMetrics, registerQueueMetrics } from '@auphonic-bridge/metrics';
-import { createProducerConnection, createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
+import {
+  createProducerConnection,
+  createProductionQueue,
+  createReconcileQueue,
+  type ProductionQueue,
+  type ReconcileQueue,
+} from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import type { Redis } from 'ioredis';
 import { type App, buildApp } from './app.ts';
@@ -16,6 +22,8 @@ export class IngressService implements Service {
   readonly #redis: Redis;
   readonly #enqueuer: Enqueuer;
   readonly #queue: ProductionQueue;
+  /** For catch-ups of re-authorised connections; made only in External Service mode. */
+  #reconcileQueue: ReconcileQueue | undefined;
 
   private constructor(config: IngressConfig, logger: Logger) {
     this.#config = config;
@@ -65,12 +73,15 @@ export class IngressService implements Service {
     await this.app.close();
     await this.#enqueuer.close().catch(() => {});
     await this.#queue.close().catch(() => {});
+    await this.#reconcileQueue?.close().catch(() => {});
     this.#redis.disconnect();
   }
 
   #serviceDeps(config: NonNullable<IngressConfig['externalService']>) {
     const sealer = new Sealer(config.encryptionKey);
-    return { config, sealer, store: new ConnectionStore(this.#redis, sealer) };
+    this.#reconcileQueue = createReconcileQueue(this.#redis);
+    this.#reconcileQueue.on('error', () => {});
+    return { config, sealer, store: new ConnectionStore(this.#redis, sealer), reconcileQueue: this.#reconcileQueue };
   }
 
   async #ping(): Promise<boolean> {

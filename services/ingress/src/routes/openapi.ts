@@ -133,6 +133,20 @@ export const openApiDocument = {
         responses: { 204: { description: 'removed' }, 404: { description: 'no such connection' } },
       },
     },
+    '/api/connections/{id}/reconnect': {
+      post: {
+        summary: 'A new link to authorise this connection again (same Auphonic user only); earlier links stop working',
+        security: [{ admin: [] }],
+        parameters: [idParam],
+        responses: {
+          200: {
+            description: 'the link',
+            content: json({ type: 'object', properties: { id: { type: 'string' }, authorize_url: { type: 'string' } } }),
+          },
+          404: { description: 'no such connection', content: json(error) },
+        },
+      },
+    },
     '/api/connections/{id}/services': {
       post: {
         summary: "Register another display_name/custom_data for this connection's user (the same display_name updates)",
@@ -151,13 +165,22 @@ export const openApiDocument = {
     '/oauth/start': {
       get: {
         summary: 'Browser: binds the flow to this browser and redirects to Auphonic',
-        responses: { 302: { description: 'to Auphonic' } },
+        responses: {
+          302: { description: 'to Auphonic' },
+          400: { description: 'link invalid or expired' },
+          409: { description: 'link already used, or replaced by a newer one' },
+        },
       },
     },
     '/oauth/callback': {
       get: {
         summary: "Browser: Auphonic's redirect back with the code",
-        responses: { 200: { description: 'connected' }, 302: { description: 'to return_url' } },
+        responses: {
+          200: { description: 'connected' },
+          302: { description: 'to return_url' },
+          400: { description: 'not from the browser that started it, forged, replayed or expired' },
+          409: { description: 'link already used, or another Auphonic user than the connection has' },
+        },
       },
     },
   },
