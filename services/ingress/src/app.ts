@@ -66,7 +66,7 @@ export function buildApp(deps: AppDeps) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
   }
   if (deps.service) {
-    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer });
+    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer, bodyLimit: deps.bodyLimit });
     app.register(adminConnectionRoutes, deps.service);
     app.register(oauthRoutes, deps.service);
   }

@@ -112,8 +112,42 @@ describe('External Service: admin API and JWT webhook', () => {
     before(async () => {
       id = (await store.create({ displayName: 'hook', customData: { show: 'xyz' }, returnUrl: null })).id;
     });
-    const post = (body: string, contentType = 'application/jwt', connection = id) =>
-      fetch(f.url(`/webhooks/service/${connection}`), { method: 'POST', body, headers: { 'content-type': contentType } });
+    const post = (body: string, contentType: string | null = 'application/jwt', connection = id) =>
+      fetch(f.url(`/webhooks/service/${connection}`), {
+        method: 'POST',
+        // Bytes, so that fetch adds no content-type of its own when there is none.
+        body: new TextEncoder().encode(body),
+        headers: contentType === null ? {} : { 'content-type': contentType },
+      });
+
+    // Auphonic's guide says "a POST request in JSON format encoded using JWT"; its curl example
+    // sends application/jwt. Whatever it sends, the token is the body.
+    const forms: Array<[string, string | null, (token: string) => string]> = [
+      ['application/jwt', 'application/jwt', (t) => t],
+      ['application/jwt with a charset and a newline', 'application/jwt; charset=utf-8', (t) => `${t}\r\n`],
+      ['application/json holding the bare token', 'application/json', (t) => t],
+      ['application/json holding the token as a JSON string', 'application/json', (t) => JSON.stringify(t)],
+      ['text/plain', 'text/plain;charset=UTF-8', (t) => t],
+      ['application/x-www-form-urlencoded (curl -d)', 'application/x-www-form-urlencoded', (t) => t],
+      ['no content type at all', null, (t) => t],
+      ['a JSON string without a content type', null, (t) => ` ${JSON.stringify(t)}\n`],
+    ];
+    for (const [what, contentType, body] of forms) {
+      it(`takes the token sent as ${what}`, async () => {
+        const res = await post(body(await sign({ uuid: UUID, custom_data: { show: 'xyz' } })), contentType);
+        assert.equal(res.status, 200, await res.text());
+        const [job, ...rest] = await jobs();
+        assert.equal(rest.length, 0);
+        assert.equal(job?.data.uuid, UUID);
+      });
+
+      it(`still refuses a token with alg none, and a forged one, sent as ${what}`, async () => {
+        for (const token of [unsigned({ uuid: UUID }), await sign({ uuid: UUID }, 'not-the-client-secret')]) {
+          assert.equal((await post(body(token), contentType)).status, 401);
+        }
+        assert.equal((await jobs()).length, 0);
+      });
+    }
 
     it('queues a verified webhook with the connection id, uuid and custom_data, and answers result_page_url', async () => {
       const res = await post(await sign({ uuid: UUID, custom_data: { show: 'xyz' } }));
@@ -142,7 +176,7 @@ describe('External Service: admin API and JWT webhook', () => {
       assert.ok(p);
       return `${h}.${payload}.${s}`;
     };
-    const refusals: Array<[string, () => Promise<string> | string, number, string?, string?]> = [
+    const refusals: Array<[string, () => Promise<string> | string, number, (string | null)?, string?]> = [
       ['alg none', () => unsigned({ uuid: UUID }), 401],
       ['HS512', () => sign({ uuid: UUID }, CLIENT_SECRET, 'HS512'), 401],
       ['a wrong secret', () => sign({ uuid: UUID }, 'not-the-client-secret'), 401],
@@ -150,7 +184,9 @@ describe('External Service: admin API and JWT webhook', () => {
       ['a malformed token', () => 'not.a.jwt', 400],
       ['an empty body', () => '', 400],
       ['a payload without a valid uuid', () => sign({ uuid: '../../x' }), 400],
-      ['a form body', () => `uuid=${UUID}`, 415, 'application/x-www-form-urlencoded'],
+      ['a form body of fields', () => `uuid=${UUID}`, 400, 'application/x-www-form-urlencoded'],
+      ['a JSON object', () => JSON.stringify({ uuid: UUID }), 400, 'application/json'],
+      ['a body over WEBHOOK_BODY_LIMIT', async () => `${await sign({ uuid: UUID })}${' '.repeat(20_000)}`, 413],
       ['an unknown connection', () => sign({ uuid: UUID }), 404, 'application/jwt', 'AAAAAAAAAAAAAAAAAAAAAA'],
     ];
     for (const [what, token, status, contentType, connection] of refusals) {

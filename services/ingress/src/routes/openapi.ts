@@ -74,7 +74,16 @@ export const openApiDocument = {
       post: {
         summary: "Auphonic's External Service webhook (JWT, HS256, client secret)",
         parameters: [{ name: 'connectionId', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: { content: { 'application/jwt': { schema: { type: 'string' } } } },
+        description:
+          'The body is the JWT, whatever the content type (or none): bare, or as a JSON string. The signature admits it, never the type.',
+        requestBody: {
+          content: Object.fromEntries(
+            ['application/jwt', 'application/json', 'text/plain', 'application/x-www-form-urlencoded'].map((t) => [
+              t,
+              { schema: { type: 'string' } },
+            ]),
+          ),
+        },
         responses: {
           200: {
             description: 'queued; result links when known',
@@ -83,7 +92,7 @@ export const openApiDocument = {
           400: { description: 'malformed token', content: json(error) },
           401: { description: 'signature or algorithm refused', content: json(error) },
           404: { description: 'unknown connection', content: json(error) },
-          415: { description: 'not application/jwt', content: json(error) },
+          413: { description: 'larger than WEBHOOK_BODY_LIMIT', content: json(error) },
           503: { description: 'cannot queue now', content: json(error) },
         },
       },
