@@ -1,4 +1,5 @@
-export { DecryptionError, parseEncryptionKey, Sealer } from './encryption.ts';
+export { readEncryptionKeys } from './config.ts';
+export { DecryptionError, type EncryptionKeys, parseEncryptionKey, Sealer } from './encryption.ts';
 export {
   CONNECTION_ID_PATTERN,
   type Connection,

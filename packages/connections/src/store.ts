@@ -129,12 +129,31 @@ export class ConnectionStore {
     await this.#redis.set(key.token(userId), this.#sealer.seal(accessToken, key.token(userId)));
   }
 
-  /** The connection's OAuth token, unsealed; null when it has none. */
+  /**
+   * The connection's OAuth token, unsealed; null when it has none. One sealed
+   * with the previous ENCRYPTION_KEY is sealed again with the current one.
+   * Throws DecryptionError when no configured key opens it.
+   */
   async accessToken(connection: Connection): Promise<string | null> {
     const userId = connection.auphonicUser?.userId;
     if (!userId) return null;
-    const sealed = await this.#redis.get(key.token(userId));
-    return sealed ? this.#sealer.open(sealed, key.token(userId)) : null;
+    const tokenKey = key.token(userId);
+    const sealed = await this.#redis.get(tokenKey);
+    if (!sealed) return null;
+    const { plaintext, current } = this.#sealer.unseal(sealed, tokenKey);
+    if (!current) await this.#replace(tokenKey, sealed, this.#sealer.seal(plaintext, tokenKey));
+    return plaintext;
+  }
+
+  /** Sets a key only if it still holds `expected`: a token saved meanwhile (a new authorisation) wins. */
+  async #replace(redisKey: string, expected: string, next: string): Promise<void> {
+    await this.#redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2]) end return 0",
+      1,
+      redisKey,
+      expected,
+      next,
+    );
   }
 
   /** Marks every connection of this user: Auphonic no longer accepts its token. */
