@@ -1,4 +1,4 @@
-import { parseEncryptionKey } from '@auphonic-bridge/connections';
+import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
 
 /** Settings of the External Service mode (OAuth connect, JWT webhooks, admin API). */
@@ -9,8 +9,10 @@ export interface ExternalServiceConfig {
   clientSecrets: string[];
   /** The ingress's external base URL, without a trailing slash. */
   publicUrl: string;
-  adminToken: string;
-  encryptionKey: Buffer;
+  /** ADMIN_TOKEN first; ADMIN_TOKEN_PREVIOUS is accepted during rotation. */
+  adminTokens: string[];
+  /** ENCRYPTION_KEY first; ENCRYPTION_KEY_PREVIOUS still opens (and verifies) what the old key sealed (and signed). */
+  encryptionKeys: Buffer[];
   /** 0: answer the JWT webhook at once; else wait up to this long for the files. */
   resultWaitMs: number;
   /** e.g. https://podcasts.example/episodes/{uuid}?show={custom_data.show_id} */
@@ -57,9 +59,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 }
 
 function readExternalService(r: EnvReader): ExternalServiceConfig {
-  const rawKey = r.string('ENCRYPTION_KEY');
-  const encryptionKey = parseEncryptionKey(rawKey);
-  if (rawKey && !encryptionKey) r.problem('ENCRYPTION_KEY', 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  const encryptionKeys = readEncryptionKeys(r, { optional: false }) ?? [];
   const publicUrl = r.url('PUBLIC_URL', { protocols: ['https:', 'http:'] });
   if (publicUrl.search || publicUrl.hash) r.problem('PUBLIC_URL', 'must not have a query or fragment');
   const template = r.optionalString('RESULT_PAGE_URL_TEMPLATE') ?? null;
@@ -75,8 +75,10 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
   return {
     ...client,
     publicUrl: publicUrl.toString().replace(/\/+$/, ''),
-    adminToken: r.secret('ADMIN_TOKEN', { minLength: 24 }),
-    encryptionKey: encryptionKey ?? Buffer.alloc(32),
+    adminTokens: [r.secret('ADMIN_TOKEN', { minLength: 24 }), r.secret('ADMIN_TOKEN_PREVIOUS', { minLength: 24, optional: true })].filter(
+      Boolean,
+    ),
+    encryptionKeys,
     resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
     resultPageUrlTemplate: template,
     publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,

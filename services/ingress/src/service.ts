@@ -78,7 +78,7 @@ export class IngressService implements Service {
   }
 
   #serviceDeps(config: NonNullable<IngressConfig['externalService']>) {
-    const sealer = new Sealer(config.encryptionKey);
+    const sealer = new Sealer(config.encryptionKeys);
     this.#reconcileQueue = createReconcileQueue(this.#redis);
     this.#reconcileQueue.on('error', () => {});
     return { config, sealer, store: new ConnectionStore(this.#redis, sealer), reconcileQueue: this.#reconcileQueue };

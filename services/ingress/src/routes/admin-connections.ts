@@ -1,5 +1,5 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
-import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
 import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
@@ -44,7 +44,7 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !matchesAnySecret(token, [config.adminToken])) {
+    if (!token || !matchesAnySecret(token, config.adminTokens)) {
       throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     }
   });
@@ -104,7 +104,10 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
     async (request, reply) => {
       const base = await found(request.params.id);
       const user = base.auphonicUser;
-      const token = await store.accessToken(base);
+      const token = await store.accessToken(base).catch((err: unknown) => {
+        // The operator's to fix (a key changed without ENCRYPTION_KEY_PREVIOUS): say so, not "internal error".
+        throw err instanceof DecryptionError ? new HttpError(500, err.code, err.message) : err;
+      });
       if (!user || !token || base.status !== 'connected') {
         throw new HttpError(409, 'ERR_NOT_CONNECTED', `connection is ${base.status}; the user must authorise first`);
       }
