@@ -51,6 +51,7 @@ describe('External Service, end to end', () => {
         ...shared,
         PORT: String(port),
         HOST: '127.0.0.1',
+        METRICS_PORT: '0',
         AUPHONIC_CLIENT_ID: CLIENT_ID,
         AUPHONIC_CLIENT_SECRET: CLIENT_SECRET,
         PUBLIC_URL: publicUrl,

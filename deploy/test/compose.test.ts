@@ -144,6 +144,16 @@ describe('docker-compose.yml', () => {
     });
   }
 
+  it("publishes the ingress's public port only: /metrics and /queue-depth stay on METRICS_PORT, unpublished", () => {
+    const ingress = services.ingress as ComposeService & { ports?: string[]; expose?: string[] };
+    assert.ok(ingress);
+    const metricsPort = env(ingress, 'METRICS_PORT');
+    assert.equal(metricsPort, '9464');
+    assert.notEqual(metricsPort, env(ingress, 'PORT'));
+    assert.deepEqual(ingress.expose, [metricsPort]);
+    for (const mapping of ingress.ports ?? []) assert.ok(!mapping.endsWith(`:${metricsPort}`), mapping);
+  });
+
   it('gives the worker more time to stop than SHUTDOWN_TIMEOUT_MS', () => {
     const worker = services.worker;
     assert.ok(worker);

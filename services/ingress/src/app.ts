@@ -1,8 +1,7 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import type { IngressMetrics, Registry } from '@auphonic-bridge/metrics';
+import type { IngressMetrics } from '@auphonic-bridge/metrics';
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
-import type { Queue } from 'bullmq';
 import Fastify, { type FastifyError } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
@@ -19,9 +18,7 @@ export interface AppDeps {
   logger: Logger;
   enqueuer: Enqueuer;
   isReady: () => Promise<boolean>;
-  registry: Registry;
   metrics: IngressMetrics;
-  queues: Queue[];
   webhookSecrets: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
@@ -60,7 +57,7 @@ export function buildApp(deps: AppDeps) {
     if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
   });
 
-  app.register(operationsRoutes, { isReady: deps.isReady, registry: deps.registry, queues: deps.queues });
+  app.register(operationsRoutes, { isReady: deps.isReady });
   app.register(openApiRoutes);
   if (deps.webhookSecrets.length > 0) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });

@@ -27,6 +27,9 @@ export interface IngressConfig {
   webhookSecrets: string[];
   port: number;
   host: string;
+  /** The operations port: /metrics and /queue-depth (and the probes again), apart from the public one; 0 picks a free one. */
+  metricsPort: number;
+  metricsHost: string;
   logLevel: string;
   /** Largest webhook body accepted, in bytes. */
   bodyLimit: number;
@@ -49,6 +52,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     webhookSecrets: [secret, previous].filter(Boolean),
     port: r.int('PORT', { default: 3000, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
+    metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
     bodyLimit: r.int('WEBHOOK_BODY_LIMIT', { default: 16 * 1024, min: 256, max: 1024 * 1024 }),
     enqueueTimeoutMs: r.int('ENQUEUE_TIMEOUT_MS', { default: 5_000, min: 100, max: 50_000 }),
