@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { type IngressFixture, startIngress } from './helpers.ts';
@@ -196,5 +197,41 @@ describe('External Service: admin API and JWT webhook', () => {
         assert.equal((await jobs()).length, 0);
       });
     }
+  });
+});
+
+describe('External Service webhook when Redis is unavailable', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress(serviceEnv);
+  });
+  after(() => f.close());
+
+  it('answers 503 (Auphonic tries again), like the production webhook, and recovers', async () => {
+    const connect = async () => {
+      const redis = new Redis(f.redis.url.toString());
+      const c = await new ConnectionStore(redis, new Sealer(KEY)).create({ displayName: 'x', customData: null, returnUrl: null });
+      redis.disconnect();
+      return c.id;
+    };
+    const post = async (id: string) =>
+      fetch(f.url(`/webhooks/service/${id}`), {
+        method: 'POST',
+        body: await sign({ uuid: UUID }),
+        headers: { 'content-type': 'application/jwt' },
+      });
+    const id = await connect();
+    await f.redis.stop();
+    try {
+      const res = await post(id);
+      assert.equal(res.status, 503);
+      assert.match(((await res.json()) as { message: string }).message, /try again/);
+      assert.equal((await fetch(f.webhookUrl(), { method: 'POST', body: new URLSearchParams({ uuid: UUID, status: '3' }) })).status, 503);
+    } finally {
+      await f.redis.restart();
+    }
+    await waitFor(async () => (await fetch(f.url('/healthz'))).status === 200, 'healthz after redis restart');
+    // The test's Redis keeps nothing across a restart: the connection is made again.
+    assert.equal((await post(await connect())).status, 200);
   });
 });

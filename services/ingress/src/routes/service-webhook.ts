@@ -2,7 +2,7 @@ import type { ConnectionStore } from '@auphonic-bridge/connections';
 import type { FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import type { Enqueuer } from '../enqueue.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, unavailableOnFailure } from '../errors.ts';
 import { resultFileUrl, resultPageUrl } from '../result-urls.ts';
 import { tokenFromBody, verifyServiceJwt } from '../service-jwt.ts';
 
@@ -34,7 +34,7 @@ export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWe
     '/webhooks/service/:connectionId',
     { bodyLimit: opts.bodyLimit },
     async (request, reply) => {
-      const connection = await store.get(request.params.connectionId);
+      const connection = await unavailableOnFailure(store.get(request.params.connectionId));
       if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
       if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
       const webhook = await verifyServiceJwt(request.body, config.clientSecrets);
