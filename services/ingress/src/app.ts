@@ -3,6 +3,7 @@ import type { IngressMetrics } from '@auphonic-bridge/metrics';
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import Fastify, { type FastifyError } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   enqueuer: Enqueuer;
   isReady: () => Promise<boolean>;
   metrics: IngressMetrics;
+  /** The producer connection; the service webhook's rate limit counts there. */
+  redis: Redis;
   webhookSecrets: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
@@ -63,7 +66,7 @@ export function buildApp(deps: AppDeps) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
   }
   if (deps.service) {
-    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer, bodyLimit: deps.bodyLimit });
+    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer, bodyLimit: deps.bodyLimit, redis: deps.redis });
     app.register(adminConnectionRoutes, deps.service);
     app.register(oauthRoutes, deps.service);
   }
@@ -84,6 +87,7 @@ const REASONS: Record<number, string> = {
   404: 'unknown_secret_or_connection',
   413: 'too_large',
   415: 'unsupported_media_type',
+  429: 'rate_limited',
   503: 'queue_unavailable',
 };
 

@@ -13,6 +13,8 @@ export interface ExternalServiceConfig {
   adminTokens: string[];
   /** ENCRYPTION_KEY first; ENCRYPTION_KEY_PREVIOUS still opens (and verifies) what the old key sealed (and signed). */
   encryptionKeys: Buffer[];
+  /** Service webhooks one connection may deliver per minute (a replayed token costs no more); 0: no limit. */
+  serviceWebhookRateLimit: number;
   /** 0: answer the JWT webhook at once; else wait up to this long for the files. */
   resultWaitMs: number;
   /** e.g. https://podcasts.example/episodes/{uuid}?show={custom_data.show_id} */
@@ -84,6 +86,7 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
       Boolean,
     ),
     encryptionKeys,
+    serviceWebhookRateLimit: r.int('SERVICE_WEBHOOK_RATE_LIMIT', { default: 60, min: 0, max: 100_000 }),
     resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
     resultPageUrlTemplate: template,
     publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,

@@ -48,6 +48,7 @@ export class IngressService implements Service {
       enqueuer: this.#enqueuer,
       isReady: () => this.#ping(),
       metrics: ingressMetrics(registry),
+      redis: this.#redis,
       webhookSecrets: config.webhookSecrets,
       bodyLimit: config.bodyLimit,
       service: config.externalService && this.#serviceDeps(config.externalService),

@@ -235,3 +235,47 @@ describe('External Service webhook when Redis is unavailable', () => {
     assert.equal((await post(await connect())).status, 200);
   });
 });
+
+describe('External Service webhook: rate limit per connection', () => {
+  let f: IngressFixture;
+  let redis: Redis;
+  let store: ConnectionStore;
+  before(async () => {
+    f = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3' });
+    redis = new Redis(f.redis.url.toString());
+    store = new ConnectionStore(redis, new Sealer(KEY));
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  it('answers 429 with Retry-After past SERVICE_WEBHOOK_RATE_LIMIT a minute for one connection, and not for another', async () => {
+    const token = await sign({ uuid: UUID });
+    const post = (id: string) =>
+      fetch(f.url(`/webhooks/service/${id}`), { method: 'POST', body: token, headers: { 'content-type': 'application/jwt' } });
+    const busy = (await store.create({ displayName: 'busy', customData: null, returnUrl: null })).id;
+    const calm = (await store.create({ displayName: 'calm', customData: null, returnUrl: null })).id;
+    for (let i = 0; i < 3; i++) assert.equal((await post(busy)).status, 200);
+    const limited = await post(busy);
+    assert.equal(limited.status, 429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    assert.deepEqual(((await limited.json()) as { error: string }).error, 'ERR_RATE_LIMITED');
+    assert.equal((await post(calm)).status, 200);
+  });
+
+  it('counts in Redis, so that every ingress replica shares the limit', async () => {
+    const id = (await store.create({ displayName: 'shared', customData: null, returnUrl: null })).id;
+    const second = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3', REDIS_URL: f.redis.url.toString() });
+    try {
+      const token = await sign({ uuid: UUID });
+      const post = (base: IngressFixture) =>
+        fetch(base.url(`/webhooks/service/${id}`), { method: 'POST', body: token, headers: { 'content-type': 'application/jwt' } });
+      for (const replica of [f, second, f]) assert.equal((await post(replica)).status, 200);
+      assert.equal((await post(second)).status, 429);
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -93,6 +93,7 @@ export const openApiDocument = {
           401: { description: 'signature or algorithm refused', content: json(error) },
           404: { description: 'unknown connection', content: json(error) },
           413: { description: 'larger than WEBHOOK_BODY_LIMIT', content: json(error) },
+          429: { description: 'over SERVICE_WEBHOOK_RATE_LIMIT for this connection; see Retry-After', content: json(error) },
           503: { description: 'cannot queue now', content: json(error) },
         },
       },

@@ -1,5 +1,7 @@
 import type { ConnectionStore } from '@auphonic-bridge/connections';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from '../config.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { HttpError, unavailableOnFailure } from '../errors.ts';
@@ -12,6 +14,8 @@ export interface ServiceWebhookOptions {
   enqueuer: Enqueuer;
   /** WEBHOOK_BODY_LIMIT. */
   bodyLimit: number;
+  /** Where the rate limit counts, shared by every ingress replica. */
+  redis: Redis;
 }
 
 /**
@@ -30,9 +34,24 @@ export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWe
     done(null, tokenFromBody(body as string)),
   );
 
+  const perMinute = config.serviceWebhookRateLimit;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      redis: opts.redis,
+      nameSpace: 'bridge:rate-limit:service-webhook:',
+      // Redis away: the route answers 503 itself, and Auphonic tries again.
+      skipOnError: true,
+      keyGenerator: (request) => (request.params as { connectionId: string }).connectionId,
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(429, 'ERR_RATE_LIMITED', `more than ${context.max} webhooks a minute for this connection; retry in ${context.after}`),
+    });
+  }
+
   app.post<{ Params: { connectionId: string } }>(
     '/webhooks/service/:connectionId',
-    { bodyLimit: opts.bodyLimit },
+    // Counted before the body is read: a flood (say, replays of one captured token) costs a Redis call each.
+    { bodyLimit: opts.bodyLimit, config: perMinute > 0 ? { rateLimit: { max: perMinute, timeWindow: 60_000 } } : {} },
     async (request, reply) => {
       const connection = await unavailableOnFailure(store.get(request.params.connectionId));
       if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
