@@ -4,13 +4,16 @@ import type { Registry } from 'prom-client';
 /** More GET routes answering JSON, e.g. the ingress's /queue-depth. */
 export type JsonRoutes = Record<string, () => Promise<unknown>>;
 
+/** Ready or not, and, when not, why (shown in /healthz's answer). */
+export type Readiness = () => Promise<boolean | { ready: boolean; reason: string }>;
+
 /**
  * A service's small operations port (METRICS_PORT), apart from anything the
  * public reaches: GET /metrics for Prometheus, /livez (the process answers),
  * /healthz (ready), and any JSON routes given. Plain node:http: a few fixed
  * routes need no framework.
  */
-export function createOpsServer(registry: Registry, isReady: () => Promise<boolean>, json: JsonRoutes = {}): Server {
+export function createOpsServer(registry: Registry, isReady: Readiness, json: JsonRoutes = {}): Server {
   return createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
@@ -20,8 +23,12 @@ export function createOpsServer(registry: Registry, isReady: () => Promise<boole
     if (path === '/livez') return send(200, 'application/json', '{"status":"ok"}\n');
     if (path === '/healthz') {
       void isReady()
-        .catch(() => false)
-        .then((ready) => send(ready ? 200 : 503, 'application/json', ready ? '{"status":"ok"}\n' : '{"status":"unavailable"}\n'));
+        .catch(() => ({ ready: false, reason: 'readiness check failed' }))
+        .then((answer) => {
+          const { ready, reason } = typeof answer === 'boolean' ? { ready: answer, reason: undefined } : answer;
+          const body = ready ? { status: 'ok' } : { status: 'unavailable', ...(reason ? { reason } : {}) };
+          send(ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+        });
       return;
     }
     if (path === '/metrics') {

@@ -41,18 +41,21 @@ export const PRODUCTION_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
 };
 
+/** Jobs of the `reconcile` queue: the scheduled round over every owner, or one connection (after it was re-authorised). */
+export type ReconcileJobData = Record<string, never> | { connectionId: string };
+export const RECONCILE_JOB_NAMES = { everyone: 'reconcile', connection: 'reconcile-connection' } as const;
+
+export const RECONCILE_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 10_000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+};
+
 /**
  * The deduplication id of a production: while its job waits, another delivery of
  * the same webhook adds nothing; while it runs, one more run is kept for after.
  */
 export function productionDedupId(owner: Owner, uuid: string): string {
   return owner.kind === 'account' ? `account-${uuid}` : `connection-${owner.id}-${uuid}`;
-}
-
-/** Job name, in the `reconcile` queue, of a catch-up for one connection (e.g. once it is authorised again). */
-export const RECONCILE_CONNECTION_JOB = 'reconcile-connection';
-
-/** Job data of a `reconcile-connection` job: ids only. */
-export interface ReconcileConnectionJobData {
-  connectionId: string;
 }

@@ -6,9 +6,10 @@ export {
   type ProductionJobResult,
   productionDedupId,
   QUEUES,
-  RECONCILE_CONNECTION_JOB,
-  type ReconcileConnectionJobData,
+  RECONCILE_JOB_NAMES,
+  RECONCILE_JOB_OPTIONS,
+  type ReconcileJobData,
 } from './contract.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
-export { addReconcileConnectionJob, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
+export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export { createProducerConnection, createWorkerConnection } from './redis.ts';

@@ -12,11 +12,15 @@ import {
 } from './contract.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
-type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
 
 export function createProductionQueue(connection: Redis): ProductionQueue {
-  return new Queue(QUEUES.productions, { connection, defaultJobOptions: PRODUCTION_JOB_OPTIONS });
+  const queue: ProductionQueue = new Queue(QUEUES.productions, { connection, defaultJobOptions: PRODUCTION_JOB_OPTIONS });
+  // Callers see failures on add(); without a listener an 'error' event would crash the process.
+  queue.on('error', () => {});
+  return queue;
 }
+
+type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
 
 /** States in which no worker has read the job's data yet. */
 const NOT_STARTED: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);

@@ -1,23 +1,17 @@
-import { type Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES, RECONCILE_CONNECTION_JOB, type ReconcileConnectionJobData } from './contract.ts';
+import { QUEUES, RECONCILE_JOB_NAMES, RECONCILE_JOB_OPTIONS, type ReconcileJobData } from './contract.ts';
 
-export type ReconcileQueue = Queue<ReconcileConnectionJobData>;
+export type ReconcileQueue = Queue<ReconcileJobData>;
 
-/** The producer side of the `reconcile` queue (its consumer is the worker's reconciler). */
 export function createReconcileQueue(connection: Redis): ReconcileQueue {
-  return new Queue(QUEUES.reconcile, {
-    connection,
-    defaultJobOptions: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 10_000 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 1000 },
-    },
-  });
+  const queue: ReconcileQueue = new Queue(QUEUES.reconcile, { connection, defaultJobOptions: RECONCILE_JOB_OPTIONS });
+  // Callers see failures on add(); without a listener an 'error' event would crash the process.
+  queue.on('error', () => {});
+  return queue;
 }
 
-/** Asks for a catch-up of one connection's productions; one waiting per connection at a time. */
-export function addReconcileConnectionJob(queue: ReconcileQueue, connectionId: string): Promise<Job<ReconcileConnectionJobData>> {
-  return queue.add(RECONCILE_CONNECTION_JOB, { connectionId }, { deduplication: { id: `connection-${connectionId}` } });
+/** Looks for one connection's finished productions that were missed (e.g. while it needed re-authorisation). */
+export function addConnectionReconcile(queue: ReconcileQueue, connectionId: string) {
+  return queue.add(RECONCILE_JOB_NAMES.connection, { connectionId }, { deduplication: { id: `connection-${connectionId}` } });
 }

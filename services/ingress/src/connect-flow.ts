@@ -1,6 +1,6 @@
 import { AuphonicClient, exchangeCode } from '@auphonic-bridge/auphonic';
 import type { Connection, ConnectionStore } from '@auphonic-bridge/connections';
-import { addReconcileConnectionJob, type ReconcileQueue } from '@auphonic-bridge/queue';
+import { addConnectionReconcile, type ReconcileQueue } from '@auphonic-bridge/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import { HttpError } from './errors.ts';
@@ -77,7 +77,7 @@ export async function completeConnection(deps: ConnectDeps, connection: Connecti
     // The token is the user's, so their other connections work again too.
     if (c.id !== connected.id) await store.update(c.id, { status: 'connected', problem: null });
     // The safety net only: the periodic reconciler catches up too, should this fail.
-    await addReconcileConnectionJob(deps.reconcileQueue, c.id).catch((err: Error) =>
+    await addConnectionReconcile(deps.reconcileQueue, c.id).catch((err: Error) =>
       log.warn({ connection: c.id }, `could not queue a reconcile: ${err.message}`),
     );
   }

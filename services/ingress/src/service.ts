@@ -40,7 +40,7 @@ export class IngressService implements Service {
     this.#enqueuer = createEnqueuer(this.#queue, this.#redis, { timeoutMs: config.enqueueTimeoutMs });
     const registry = createRegistry('ingress');
     const stats = registerQueueMetrics(registry, new QueueStats([this.#queue], { ttlMs: QUEUE_STATS_TTL_MS }));
-    this.#ops = createOpsServer(registry, () => this.#ping(), {
+    this.#ops = createOpsServer(registry, async () => ({ ready: await this.#ping(), reason: 'redis unreachable' }), {
       '/queue-depth': async () => ({ queues: Object.fromEntries([...(await stats.get())].map(([name, f]) => [name, f.depth])) }),
     });
     this.app = buildApp({
@@ -93,7 +93,6 @@ export class IngressService implements Service {
   #serviceDeps(config: NonNullable<IngressConfig['externalService']>) {
     const sealer = new Sealer(config.encryptionKeys);
     this.#reconcileQueue = createReconcileQueue(this.#redis);
-    this.#reconcileQueue.on('error', () => {});
     return { config, sealer, store: new ConnectionStore(this.#redis, sealer), reconcileQueue: this.#reconcileQueue };
   }
 

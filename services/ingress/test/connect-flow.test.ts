@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { createReconcileQueue, QUEUES, RECONCILE_CONNECTION_JOB, type ReconcileQueue } from '@auphonic-bridge/queue';
+import { createReconcileQueue, QUEUES, RECONCILE_JOB_NAMES, type ReconcileQueue } from '@auphonic-bridge/queue';
 import { AuphonicSimulator, type SimulatedUser } from '@auphonic-bridge/simulator';
 import { Browser, freePort, startRedis, type TestRedis } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
@@ -160,8 +160,8 @@ describe('connecting an Auphonic account', () => {
     assert.deepEqual(
       jobs.map((j) => [j.name, j.data.connectionId]).sort(),
       [
-        [RECONCILE_CONNECTION_JOB, one.id],
-        [RECONCILE_CONNECTION_JOB, two.id],
+        [RECONCILE_JOB_NAMES.connection, one.id],
+        [RECONCILE_JOB_NAMES.connection, two.id],
       ].sort(),
     );
   });
