@@ -25,19 +25,16 @@ export interface ProductionSummary {
   [key: string]: unknown;
 }
 
-/** One of a user's services as GET /api/services.json lists it; fields beyond uuid are undocumented. */
-export interface AuphonicService {
-  uuid: string;
-  display_name?: string;
-  webhook_url?: string;
-  type?: string;
-  [key: string]: unknown;
-}
-
 export interface AuphonicUser {
   userId: string;
   username: string;
   email: string | null;
+}
+
+export interface AuphonicService {
+  uuid: string;
+  displayName: string;
+  webhookUrl: string | null;
 }
 
 /** Called after every API answer: for metrics of latency and status codes. */
@@ -111,6 +108,20 @@ export class AuphonicClient {
     return { userId: String(userId), username: data.username, email: typeof data.email === 'string' ? data.email : null };
   }
 
+  /** GET /api/services.json: the user's External Services. */
+  async listServices(): Promise<AuphonicService[]> {
+    const data = await this.#call<unknown[]>('GET', '/api/services.json', 'services list');
+    if (!Array.isArray(data))
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'services list: answer is not a list', { retryable: false });
+    return data
+      .filter((s): s is Record<string, unknown> => isObject(s) && typeof s.uuid === 'string')
+      .map((s) => ({
+        uuid: s.uuid as string,
+        displayName: typeof s.display_name === 'string' ? s.display_name : '',
+        webhookUrl: typeof s.webhook_url === 'string' ? s.webhook_url : null,
+      }));
+  }
+
   /**
    * POST /api/service/connect.json: registers (or, for the same user and
    * display_name, updates) this bridge as the user's External Service.
@@ -120,15 +131,6 @@ export class AuphonicClient {
     // The answer's shape is undocumented: keep the uuid when there is one.
     const uuid = data && typeof data === 'object' && typeof data.uuid === 'string' ? data.uuid : null;
     return { uuid };
-  }
-
-  /** GET /api/services.json: the user's services (External Services among them). */
-  async listServices(): Promise<AuphonicService[]> {
-    const data = await this.#call<unknown[]>('GET', '/api/services.json', 'services list');
-    if (!Array.isArray(data)) {
-      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'services list: answer is not a list', { retryable: false });
-    }
-    return data.filter((s): s is AuphonicService => isObject(s) && typeof s.uuid === 'string');
   }
 
   /** One API call, checked in both the HTTP status and the envelope. */

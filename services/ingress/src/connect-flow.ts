@@ -123,8 +123,8 @@ async function findServiceUuid(client: AuphonicClient, displayName: string, webh
     log.warn({ code: (err as { code?: unknown }).code }, `service uuid unknown: ${(err as Error).message}`);
     return null;
   }
-  const named = services.filter((s) => s.display_name === displayName && (s.webhook_url === undefined || s.webhook_url === webhookUrl));
-  const exact = named.filter((s) => s.webhook_url === webhookUrl);
+  const named = services.filter((s) => s.displayName === displayName && (s.webhookUrl === null || s.webhookUrl === webhookUrl));
+  const exact = named.filter((s) => s.webhookUrl === webhookUrl);
   const found = exact.length === 1 ? exact[0] : named.length === 1 ? named[0] : undefined;
   if (!found) log.warn({ candidates: named.length }, 'service uuid unknown: not one matching service in the services list');
   return found?.uuid ?? null;
