@@ -20,7 +20,8 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 FROM runtime AS ingress
 COPY --from=build --chown=root:root /bundles/ingress /app
 USER node
-EXPOSE 3000
+# 3000: webhooks, OAuth, admin API, probes. 9464 (METRICS_PORT): /metrics and /queue-depth, keep it private.
+EXPOSE 3000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "services/ingress/src/main.ts"]
 

@@ -41,6 +41,7 @@ async function benchIngress(): Promise<void> {
     WEBHOOK_SECRET: secret,
     PORT: String(port),
     HOST: '127.0.0.1',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
   });
   try {

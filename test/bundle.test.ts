@@ -28,8 +28,20 @@ describe('per-service bundles', () => {
     return out;
   };
 
-  const cases: Array<[string, (port: number) => Record<string, string>, string, string | null]> = [
-    ['ingress', (port) => ({ PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRET: 'bundle-test-secret-0123' }), '/healthz', '/metrics'],
+  // The service's env given its port and its metrics port, the health path (on the port), the metrics path (on the metrics port).
+  const cases: Array<[string, (port: number, metricsPort: number) => Record<string, string>, string, string | null]> = [
+    [
+      'ingress',
+      (port, metricsPort) => ({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: '127.0.0.1',
+        WEBHOOK_SECRET: 'bundle-test-secret-0123',
+      }),
+      '/healthz',
+      '/metrics',
+    ],
     [
       'worker',
       (port) => ({
@@ -56,11 +68,12 @@ describe('per-service bundles', () => {
       assert.ok(!existsSync(join(out, 'packages/simulator')), 'no test-only packages');
       assert.equal(existsSync(join(out, 'node_modules/.pnpm/node_modules/fastify')), service !== 'worker', 'fastify only where it is used');
       const port = await freePort();
-      const proc = spawnService(service, { REDIS_URL: redis.url.toString(), LOG_LEVEL: 'warn', ...env(port) }, { cwd: out });
+      const metricsPort = service === 'ingress' ? await freePort() : port;
+      const proc = spawnService(service, { REDIS_URL: redis.url.toString(), LOG_LEVEL: 'warn', ...env(port, metricsPort) }, { cwd: out });
       try {
         await waitFor(async () => (await fetch(`http://127.0.0.1:${port}${health}`)).status === 200, `${service} to be healthy`, 20_000);
         if (metrics) {
-          const text = await (await fetch(`http://127.0.0.1:${port}${metrics}`)).text();
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}${metrics}`)).text();
           assert.match(text, /auphonic_bridge_queue_jobs/);
           assert.match(text, /process_resident_memory_bytes/);
         }

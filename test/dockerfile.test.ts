@@ -35,6 +35,10 @@ describe('Dockerfile', () => {
     });
   }
 
+  it('ingress: exposes its public port and its metrics port (METRICS_PORT, 9464)', () => {
+    assert.ok(stage('ingress').includes('EXPOSE 3000 9464'));
+  });
+
   it('bakes in no settings that hold secrets', () => {
     for (const name of [
       'WEBHOOK_SECRET',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { AuphonicSimulator, pseudoRandomBytes, type SimulatedUser, sendServiceWebhook } from '@auphonic-bridge/simulator';
-import { freePort, LogCapture, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { Browser, freePort, LogCapture, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { readConfig as ingressConfig } from '../services/ingress/src/config.ts';
 import { IngressService } from '../services/ingress/src/service.ts';
@@ -18,33 +18,6 @@ const ADMIN = 'admin-token-0123456789abcdefghij';
 const CLIENT_ID = 'bridge-client-id';
 const CLIENT_SECRET = 'client-secret-of-the-oauth-app';
 const ENCRYPTION_KEY = Buffer.alloc(32, 42).toString('base64');
-
-/** A browser: follows nothing by itself, keeps cookies per origin. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  async get(url: string): Promise<Response> {
-    const origin = new URL(url).origin;
-    const res = await fetch(url, {
-      redirect: 'manual',
-      headers: this.cookies.has(origin) ? { cookie: this.cookies.get(origin) as string } : {},
-    });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookies.set(origin, set.split(';')[0] as string);
-    return res;
-  }
-  /** Follows redirects until a page or a URL outside `stopAt` origins. */
-  async follow(url: string, stopAt?: string): Promise<{ url: string; res: Response }> {
-    let current = url;
-    for (let i = 0; i < 10; i++) {
-      const res = await this.get(current);
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) return { url: current, res };
-      current = new URL(location, current).toString();
-      if (stopAt && current.startsWith(stopAt)) return { url: current, res };
-    }
-    throw new Error('too many redirects');
-  }
-}
 
 describe('External Service, end to end', () => {
   let redis: TestRedis;
@@ -78,6 +51,7 @@ describe('External Service, end to end', () => {
         ...shared,
         PORT: String(port),
         HOST: '127.0.0.1',
+        METRICS_PORT: '0',
         AUPHONIC_CLIENT_ID: CLIENT_ID,
         AUPHONIC_CLIENT_SECRET: CLIENT_SECRET,
         PUBLIC_URL: publicUrl,

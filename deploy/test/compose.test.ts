@@ -119,6 +119,7 @@ describe('docker-compose.yml', () => {
     const command = words(redis.command);
     assert.match(command, /--maxmemory-policy[ =]noeviction\b/);
     assert.match(command, /--appendonly[ =]yes\b/);
+    assert.match(command, /--appendfsync[ =]always\b/, 'an acknowledged webhook survives a crash');
     assert.ok(redis.healthcheck?.test, 'redis has a healthcheck, which service_healthy waits for');
   });
 
@@ -143,6 +144,16 @@ describe('docker-compose.yml', () => {
       t.todo(`${name}: no healthcheck in compose nor in its Dockerfile stage`);
     });
   }
+
+  it("publishes the ingress's public port only: /metrics and /queue-depth stay on METRICS_PORT, unpublished", () => {
+    const ingress = services.ingress as ComposeService & { ports?: string[]; expose?: string[] };
+    assert.ok(ingress);
+    const metricsPort = env(ingress, 'METRICS_PORT');
+    assert.equal(metricsPort, '9464');
+    assert.notEqual(metricsPort, env(ingress, 'PORT'));
+    assert.deepEqual(ingress.expose, [metricsPort]);
+    for (const mapping of ingress.ports ?? []) assert.ok(!mapping.endsWith(`:${metricsPort}`), mapping);
+  });
 
   it('gives the worker more time to stop than SHUTDOWN_TIMEOUT_MS', () => {
     const worker = services.worker;

@@ -52,11 +52,14 @@ const SECRET_KEYS = [
 ];
 const OPTIONAL_SECRET_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
-/** What each process must look like: image, port, probe paths. */
+/**
+ * What each process must look like: image, the port its probes use, and the port of
+ * /metrics when it has one (the ingress's is apart from its public port).
+ */
 const APPS = {
-  'auphonic-bridge-ingress': { image: 'ghcr.io/auphonic-bridge/ingress', port: 3000, portName: 'http', scraped: true },
-  'auphonic-bridge-worker': { image: 'ghcr.io/auphonic-bridge/worker', port: 9464, portName: 'metrics', scraped: true },
-  'auphonic-bridge-dashboard': { image: 'ghcr.io/auphonic-bridge/dashboard', port: 3000, portName: 'http', scraped: false },
+  'auphonic-bridge-ingress': { image: 'ghcr.io/auphonic-bridge/ingress', port: 3000, portName: 'http', metricsPort: 9464 },
+  'auphonic-bridge-worker': { image: 'ghcr.io/auphonic-bridge/worker', port: 9464, portName: 'metrics', metricsPort: 9464 },
+  'auphonic-bridge-dashboard': { image: 'ghcr.io/auphonic-bridge/dashboard', port: 3000, portName: 'http', metricsPort: null },
 } as const;
 type AppName = keyof typeof APPS;
 
@@ -239,22 +242,25 @@ describe('Deployments', () => {
     for (const [name, app] of Object.entries(APPS) as Array<[AppName, (typeof APPS)[AppName]]>) {
       it(`${build}: ${name} probes /livez (liveness, startup) and /healthz (readiness) on its ${app.portName} port ${app.port}`, () => {
         const c = theContainer(named(ofKind<IDeployment>(objects, 'Deployment'), name));
+        const ports: Array<[string, number]> = [[app.portName, app.port]];
+        if (app.metricsPort && app.metricsPort !== app.port) ports.push(['metrics', app.metricsPort]);
         assert.deepEqual(
           c.ports?.map((p) => [p.name, p.containerPort]),
-          [[app.portName, app.port]],
+          ports,
         );
         assert.deepEqual(httpGet(c, c.livenessProbe), { path: '/livez', port: app.port }, 'livenessProbe');
         assert.deepEqual(httpGet(c, c.readinessProbe), { path: '/healthz', port: app.port }, 'readinessProbe');
         assert.deepEqual(httpGet(c, c.startupProbe), { path: '/livez', port: app.port }, 'startupProbe');
         const listen = name === 'auphonic-bridge-worker' ? 'METRICS_PORT' : 'PORT';
         assert.equal(setting(objects, c, listen), String(app.port), `${listen} matches the container port`);
+        if (app.metricsPort) assert.equal(setting(objects, c, 'METRICS_PORT'), String(app.metricsPort), 'METRICS_PORT matches');
       });
 
-      it(`${build}: ${name} is scraped by Prometheus on /metrics only if it serves metrics`, () => {
+      it(`${build}: ${name} is scraped by Prometheus on its metrics port's /metrics only if it serves metrics`, () => {
         const annotations = named(ofKind<IDeployment>(objects, 'Deployment'), name).spec?.template.metadata?.annotations;
-        if (!app.scraped) return assert.equal(annotations?.['prometheus.io/scrape'], undefined);
+        if (!app.metricsPort) return assert.equal(annotations?.['prometheus.io/scrape'], undefined);
         assert.equal(annotations?.['prometheus.io/scrape'], 'true');
-        assert.equal(annotations?.['prometheus.io/port'], String(app.port));
+        assert.equal(annotations?.['prometheus.io/port'], String(app.metricsPort));
         assert.equal(annotations?.['prometheus.io/path'], '/metrics');
       });
     }
@@ -330,8 +336,11 @@ describe('Deployments', () => {
       }
       const ingressSvc = named(ofKind<IService>(objects, 'Service'), 'auphonic-bridge-ingress');
       assert.deepEqual(
-        ingressSvc.spec?.ports?.map((p) => p.port),
-        [3000],
+        ingressSvc.spec?.ports?.map((p) => [p.name, p.port]),
+        [
+          ['http', 3000],
+          ['metrics', 9464],
+        ],
       );
       named(ofKind<IService>(objects, 'Service'), 'auphonic-bridge-dashboard');
     });
@@ -438,7 +447,9 @@ describe('autoscaling', () => {
       // The base says `default`; the overlay's replacements put its namespace there.
       const namespace = svc.metadata?.namespace ?? 'default';
       assert.equal(url.hostname, `auphonic-bridge-ingress.${namespace}.svc.cluster.local`);
-      assert.equal(Number(url.port), svc.spec?.ports?.[0]?.port);
+      // The operations port, not the public one: /queue-depth is served there only.
+      assert.equal(Number(url.port), svc.spec?.ports?.find((p) => p.name === 'metrics')?.port);
+      assert.equal(Number(url.port), APPS['auphonic-bridge-ingress'].metricsPort);
       assert.equal(url.pathname, '/queue-depth');
     });
   }
@@ -493,6 +504,7 @@ describe('example overlay extras', () => {
     assert.match(c.image ?? '', /^redis:7(\.|$|-)/);
     assert.match(args, /--maxmemory-policy noeviction\b/);
     assert.match(args, /--appendonly yes\b/);
+    assert.match(args, /--appendfsync always\b/);
     const [claim] = redis.spec?.volumeClaimTemplates ?? [];
     assert.ok(claim?.metadata?.name && c.volumeMounts?.some((m) => m.name === claim.metadata?.name && m.mountPath === '/data'));
     const [cm] = ofKind<IConfigMap>(overlay, 'ConfigMap');

@@ -36,11 +36,19 @@ export async function exchangeCode(app: OAuthApp, code: string): Promise<{ acces
       },
       headers: { 'user-agent': DEFAULT_USER_AGENT, accept: 'application/json' },
       throwHttpErrors: false,
+      // The body carries client_secret: a 307/308 would send it to wherever Location says.
+      followRedirect: false,
       retry: { limit: 0 },
       timeout: { connect: 10_000, response: 30_000 },
     });
   } catch (err) {
     throw networkError('token exchange', err);
+  }
+  if (res.statusCode >= 300 && res.statusCode < 400) {
+    throw new AuphonicError('ERR_AUPHONIC_REJECTED', `token exchange answered a redirect (HTTP ${res.statusCode}), not followed`, {
+      retryable: false,
+      statusCode: res.statusCode,
+    });
   }
   let body: { access_token?: unknown; user_name?: unknown; error?: unknown; error_description?: unknown };
   try {

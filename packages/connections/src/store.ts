@@ -13,8 +13,14 @@ export interface Connection {
   status: ConnectionStatus;
   /** Auphonic's user, once connected; the OAuth token is stored per user, sealed. */
   auphonicUser: { userId: string; username: string } | null;
-  /** The service Auphonic registered, when its answer said. */
+  /** The service Auphonic registered: from its connect answer, else looked up in the user's services. */
   serviceUuid: string | null;
+  /**
+   * The one authorize link that may (re)connect it: a link carries this value
+   * and works while it is current. Null once a link was used; absent on
+   * connections stored before links carried it.
+   */
+  connectLink?: string | null;
   createdAt: string;
   updatedAt: string;
   /** Why it needs attention (no secrets). */
@@ -27,12 +33,22 @@ const key = {
   all: `${PREFIX}connections`,
   token: (userId: string) => `${PREFIX}oauth-token:${userId}`,
   oauthState: (nonce: string) => `${PREFIX}oauth-state:${nonce}`,
+  completing: (id: string) => `${PREFIX}connection-completing:${id}`,
 };
+
+/** What an OAuth flow's nonce stands for: the connection, and the link it was started from. */
+export interface OAuthFlow {
+  connectionId: string;
+  /** The link's value; null for a link issued before links carried one. */
+  link: string | null;
+}
 
 /** 128 random bits, base64url: unguessable, and safe in URLs, Redis keys and BullMQ ids. */
 export function newConnectionId(): string {
   return randomBytes(16).toString('base64url');
 }
+
+const newConnectLink = () => randomBytes(16).toString('base64url');
 
 export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
@@ -65,6 +81,7 @@ export class ConnectionStore {
       status: 'pending',
       auphonicUser: input.auphonicUser ?? null,
       serviceUuid: null,
+      connectLink: newConnectLink(),
       createdAt: now,
       updatedAt: now,
       problem: null,
@@ -112,12 +129,31 @@ export class ConnectionStore {
     await this.#redis.set(key.token(userId), this.#sealer.seal(accessToken, key.token(userId)));
   }
 
-  /** The connection's OAuth token, unsealed; null when it has none. */
+  /**
+   * The connection's OAuth token, unsealed; null when it has none. One sealed
+   * with the previous ENCRYPTION_KEY is sealed again with the current one.
+   * Throws DecryptionError when no configured key opens it.
+   */
   async accessToken(connection: Connection): Promise<string | null> {
     const userId = connection.auphonicUser?.userId;
     if (!userId) return null;
-    const sealed = await this.#redis.get(key.token(userId));
-    return sealed ? this.#sealer.open(sealed, key.token(userId)) : null;
+    const tokenKey = key.token(userId);
+    const sealed = await this.#redis.get(tokenKey);
+    if (!sealed) return null;
+    const { plaintext, current } = this.#sealer.unseal(sealed, tokenKey);
+    if (!current) await this.#replace(tokenKey, sealed, this.#sealer.seal(plaintext, tokenKey));
+    return plaintext;
+  }
+
+  /** Sets a key only if it still holds `expected`: a token saved meanwhile (a new authorisation) wins. */
+  async #replace(redisKey: string, expected: string, next: string): Promise<void> {
+    await this.#redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2]) end return 0",
+      1,
+      redisKey,
+      expected,
+      next,
+    );
   }
 
   /** Marks every connection of this user: Auphonic no longer accepts its token. */
@@ -127,13 +163,35 @@ export class ConnectionStore {
     }
   }
 
-  /** Remembers an OAuth flow's nonce (which connection it is for) until it is used once or expires. */
-  async rememberOAuthState(nonce: string, connectionId: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(key.oauthState(nonce), connectionId, 'PX', ttlMs);
+  /** A new authorize link for the connection; every earlier one stops working. */
+  async renewConnectLink(id: string): Promise<Connection | null> {
+    return this.update(id, { connectLink: newConnectLink() });
   }
 
-  /** Takes the nonce's connection id, once: a second use (a replay) gets null. */
-  async consumeOAuthState(nonce: string): Promise<string | null> {
-    return this.#redis.getdel(key.oauthState(nonce));
+  /** Remembers an OAuth flow's nonce (which connection and link it is for) until it is used once or expires. */
+  async rememberOAuthState(nonce: string, flow: OAuthFlow, ttlMs: number): Promise<void> {
+    await this.#redis.set(key.oauthState(nonce), JSON.stringify(flow), 'PX', ttlMs);
+  }
+
+  /** Takes the nonce's flow, once: a second use (a replay) gets null. */
+  async consumeOAuthState(nonce: string): Promise<OAuthFlow | null> {
+    const raw = await this.#redis.getdel(key.oauthState(nonce));
+    if (raw === null) return null;
+    // A flow started before flows carried their link held the connection id alone.
+    if (CONNECTION_ID_PATTERN.test(raw)) return { connectionId: raw, link: null };
+    const flow = JSON.parse(raw) as OAuthFlow;
+    return { connectionId: flow.connectionId, link: flow.link ?? null };
+  }
+
+  /**
+   * One completion at a time per connection: two callbacks of one link (two
+   * windows) must not both connect it. False when another one holds it.
+   */
+  async claimCompletion(id: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.set(key.completing(id), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async releaseCompletion(id: string): Promise<void> {
+    await this.#redis.del(key.completing(id));
   }
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { queueDepth } from './queue-depth.ts';
+import { JOB_STATES, type QueueFigures, QueueStats } from './queue-stats.ts';
 
 const P = 'auphonic_bridge_';
 
@@ -12,19 +12,24 @@ export function createRegistry(service: string): Registry {
   return registry;
 }
 
-/** Queue gauges, read from Redis at scrape time. */
-export function registerQueueMetrics(registry: Registry, queues: Queue[]): void {
-  const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+/**
+ * Queue gauges, read from Redis at scrape time through one QueueStats (one
+ * read per second at most); pass the one /queue-depth uses, to share it.
+ */
+export function registerQueueMetrics(registry: Registry, queues: readonly Queue[] | QueueStats): QueueStats {
+  const stats = queues instanceof QueueStats ? queues : new QueueStats(queues);
+  const each = async (set: (name: string, figures: QueueFigures) => void) => {
+    for (const [name, figures] of await stats.get()) set(name, figures);
+  };
   new Gauge({
     name: `${P}queue_jobs`,
     help: 'Jobs in each queue by state',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
-      for (const q of queues) {
-        const counts = await q.getJobCounts(...STATES);
-        for (const state of STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
-      }
+      await each((queue, f) => {
+        for (const state of JOB_STATES) this.set({ queue, state }, f.counts[state]);
+      });
     },
   });
   new Gauge({
@@ -33,7 +38,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): void 
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of queues) this.set({ queue: q.name }, (await queueDepth(q)).runnable);
+      await each((queue, f) => this.set({ queue }, f.depth.runnable));
     },
   });
   new Gauge({
@@ -42,10 +47,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): void 
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of queues) {
-        const [oldest] = await q.getJobs(['waiting', 'prioritized'], 0, 0, true);
-        this.set({ queue: q.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
-      }
+      await each((queue, f) => this.set({ queue }, f.oldestWaitingSeconds));
     },
   });
   new Gauge({
@@ -54,9 +56,10 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): void 
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of queues) this.set({ queue: q.name }, await q.getWorkersCount());
+      await each((queue, f) => this.set({ queue }, f.workers));
     },
   });
+  return stats;
 }
 
 export function ingressMetrics(registry: Registry) {

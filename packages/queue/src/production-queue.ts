@@ -1,4 +1,6 @@
-import { type Job, Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type Owner,
@@ -18,16 +20,56 @@ export function createProductionQueue(connection: Redis): ProductionQueue {
   return queue;
 }
 
+type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
+
+/** States in which no worker has read the job's data yet. */
+const NOT_STARTED: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
+
 /**
  * Queues a production for ingest. Deduplicated per owner and uuid: a repeat
- * while the job waits adds nothing; one while it runs is kept to run after it.
+ * while the job waits (or waits for a retry) adds no job but gives that one
+ * the newest custom_data; one while it runs is kept to run after it (BullMQ's
+ * keepLastIfActive, which keeps the newest data too).
  */
-export function addProductionJob(
+export async function addProductionJob(
   queue: ProductionQueue,
   job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown },
-): Promise<Job<ProductionJobData, ProductionJobResult>> {
+): Promise<ProductionJob> {
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
-  return queue.add('production', data, {
-    deduplication: { id: productionDedupId(job.owner, job.uuid), keepLastIfActive: true },
+  const added = await add(queue, data);
+  if (!added.deduplicated || job.customData === undefined) return added.job;
+  return keepNewestCustomData(queue, added.job.id as string, data);
+}
+
+/**
+ * Each add names its own job id (never all digits, no ':'): an answer with
+ * another id is BullMQ saying the add was deduplicated into that job.
+ */
+async function add(queue: ProductionQueue, data: ProductionJobData): Promise<{ job: ProductionJob; deduplicated: boolean }> {
+  const jobId = randomUUID();
+  const job = await queue.add('production', data, {
+    jobId,
+    deduplication: { id: productionDedupId(data.owner, data.uuid), keepLastIfActive: true },
   });
+  return { job, deduplicated: job.id !== jobId };
+}
+
+/**
+ * The job a repeat was deduplicated into gets the repeat's custom_data. Redis
+ * orders the update and a worker's take: if the job has not started once the
+ * update is in, its run reads the new data; if it has (or is gone), one more
+ * add stores the data for a run after it, or queues it anew. At worst a run
+ * too many, which downloads nothing for an unchanged production.
+ */
+async function keepNewestCustomData(queue: ProductionQueue, id: string, data: ProductionJobData): Promise<ProductionJob> {
+  const existing = await Job.fromId<ProductionJobData, ProductionJobResult>(queue, id);
+  if (existing && isDeepStrictEqual(existing.data.customData, data.customData)) return existing;
+  if (existing) {
+    const updated = await existing.updateData({ ...existing.data, customData: data.customData }).then(
+      () => true,
+      () => false,
+    );
+    if (updated && NOT_STARTED.has(await existing.getState())) return existing;
+  }
+  return (await add(queue, data)).job;
 }

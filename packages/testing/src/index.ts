@@ -1,3 +1,4 @@
+export { Browser } from './browser.ts';
 export { LogCapture } from './logs.ts';
 export { REPO_ROOT, type SpawnedService, spawnService, startArgs } from './process.ts';
 export { freePort, startRedis, type TestRedis } from './redis-server.ts';

@@ -1,8 +1,9 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import type { IngressMetrics, Registry } from '@auphonic-bridge/metrics';
+import type { IngressMetrics } from '@auphonic-bridge/metrics';
+import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
-import type { Queue } from 'bullmq';
 import Fastify, { type FastifyError } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
@@ -18,13 +19,13 @@ export interface AppDeps {
   logger: Logger;
   enqueuer: Enqueuer;
   isReady: () => Promise<boolean>;
-  registry: Registry;
   metrics: IngressMetrics;
-  queues: Queue[];
+  /** The producer connection; the service webhook's rate limit counts there. */
+  redis: Redis;
   webhookSecrets: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
-  service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer } | null;
+  service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer; reconcileQueue: ReconcileQueue } | null;
 }
 
 /** The HTTP app: routes and error shape, no process concerns (see service.ts). */
@@ -59,13 +60,13 @@ export function buildApp(deps: AppDeps) {
     if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
   });
 
-  app.register(operationsRoutes, { isReady: deps.isReady, registry: deps.registry, queues: deps.queues });
+  app.register(operationsRoutes, { isReady: deps.isReady });
   app.register(openApiRoutes);
   if (deps.webhookSecrets.length > 0) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
   }
   if (deps.service) {
-    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer });
+    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer, bodyLimit: deps.bodyLimit, redis: deps.redis });
     app.register(adminConnectionRoutes, deps.service);
     app.register(oauthRoutes, deps.service);
   }
@@ -86,6 +87,7 @@ const REASONS: Record<number, string> = {
   404: 'unknown_secret_or_connection',
   413: 'too_large',
   415: 'unsupported_media_type',
+  429: 'rate_limited',
   503: 'queue_unavailable',
 };
 

@@ -1,4 +1,4 @@
-import { parseEncryptionKey } from '@auphonic-bridge/connections';
+import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
 
 /** Settings of the External Service mode (OAuth connect, JWT webhooks, admin API). */
@@ -9,8 +9,12 @@ export interface ExternalServiceConfig {
   clientSecrets: string[];
   /** The ingress's external base URL, without a trailing slash. */
   publicUrl: string;
-  adminToken: string;
-  encryptionKey: Buffer;
+  /** ADMIN_TOKEN first; ADMIN_TOKEN_PREVIOUS is accepted during rotation. */
+  adminTokens: string[];
+  /** ENCRYPTION_KEY first; ENCRYPTION_KEY_PREVIOUS still opens (and verifies) what the old key sealed (and signed). */
+  encryptionKeys: Buffer[];
+  /** Service webhooks one connection may deliver per minute (a replayed token costs no more); 0: no limit. */
+  serviceWebhookRateLimit: number;
   /** 0: answer the JWT webhook at once; else wait up to this long for the files. */
   resultWaitMs: number;
   /** e.g. https://podcasts.example/episodes/{uuid}?show={custom_data.show_id} */
@@ -25,6 +29,9 @@ export interface IngressConfig {
   webhookSecrets: string[];
   port: number;
   host: string;
+  /** The operations port: /metrics and /queue-depth (and the probes again), apart from the public one; 0 picks a free one. */
+  metricsPort: number;
+  metricsHost: string;
   logLevel: string;
   /** Largest webhook body accepted, in bytes. */
   bodyLimit: number;
@@ -47,6 +54,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     webhookSecrets: [secret, previous].filter(Boolean),
     port: r.int('PORT', { default: 3000, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
+    metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
     bodyLimit: r.int('WEBHOOK_BODY_LIMIT', { default: 16 * 1024, min: 256, max: 1024 * 1024 }),
     enqueueTimeoutMs: r.int('ENQUEUE_TIMEOUT_MS', { default: 5_000, min: 100, max: 50_000 }),
@@ -57,9 +66,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 }
 
 function readExternalService(r: EnvReader): ExternalServiceConfig {
-  const rawKey = r.string('ENCRYPTION_KEY');
-  const encryptionKey = parseEncryptionKey(rawKey);
-  if (rawKey && !encryptionKey) r.problem('ENCRYPTION_KEY', 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  const encryptionKeys = readEncryptionKeys(r, { optional: false }) ?? [];
   const publicUrl = r.url('PUBLIC_URL', { protocols: ['https:', 'http:'] });
   if (publicUrl.search || publicUrl.hash) r.problem('PUBLIC_URL', 'must not have a query or fragment');
   const template = r.optionalString('RESULT_PAGE_URL_TEMPLATE') ?? null;
@@ -75,8 +82,11 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
   return {
     ...client,
     publicUrl: publicUrl.toString().replace(/\/+$/, ''),
-    adminToken: r.secret('ADMIN_TOKEN', { minLength: 24 }),
-    encryptionKey: encryptionKey ?? Buffer.alloc(32),
+    adminTokens: [r.secret('ADMIN_TOKEN', { minLength: 24 }), r.secret('ADMIN_TOKEN_PREVIOUS', { minLength: 24, optional: true })].filter(
+      Boolean,
+    ),
+    encryptionKeys,
+    serviceWebhookRateLimit: r.int('SERVICE_WEBHOOK_RATE_LIMIT', { default: 60, min: 0, max: 100_000 }),
     resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
     resultPageUrlTemplate: template,
     publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,

@@ -14,3 +14,12 @@ export const badWebhook = (reason: string) => new HttpError(400, 'ERR_BAD_WEBHOO
 export const unknownWebhook = () => new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
 export const bodyTooLarge = () => new HttpError(413, 'ERR_BODY_TOO_LARGE', 'request body too large');
 export const queueUnavailable = () => new HttpError(503, 'ERR_QUEUE_UNAVAILABLE', 'cannot queue the webhook right now; try again');
+
+/** Redis failing while a webhook is answered is a 503, never a 500: Auphonic then tries again. */
+export async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw Object.assign(queueUnavailable(), { cause: err });
+  }
+}

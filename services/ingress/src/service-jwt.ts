@@ -7,6 +7,18 @@ export interface ServiceWebhook {
   customData: unknown;
 }
 
+/** The token in a webhook body: the body itself, or a JSON string holding it; surrounding whitespace ignored. */
+export function tokenFromBody(body: string): string {
+  const text = body.trim();
+  if (!text.startsWith('"')) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'string' ? value.trim() : '';
+  } catch {
+    return '';
+  }
+}
+
 const refused = (reason: string) => new HttpError(401, 'ERR_BAD_SIGNATURE', reason);
 
 /**

@@ -1,5 +1,5 @@
 import { isProductionUuid } from '@auphonic-bridge/auphonic';
-import { badWebhook } from './errors.ts';
+import { badWebhook, HttpError } from './errors.ts';
 
 export interface ProductionWebhook {
   uuid: string;
@@ -7,12 +7,40 @@ export interface ProductionWebhook {
   statusString: string | null;
 }
 
+/** A webhook has three fields; a few more are tolerated, a flood is refused before it costs anything. */
+export const MAX_WEBHOOK_FIELDS = 20;
+
+export const tooManyFields = () =>
+  new HttpError(413, 'ERR_TOO_MANY_FIELDS', `more than ${MAX_WEBHOOK_FIELDS} fields (a webhook has uuid, status and status_string)`);
+
+/**
+ * The fields of one webhook body, form or multipart. Linear in the body:
+ * a repeated name appends to its list in place (never a copy per repeat),
+ * and past MAX_WEBHOOK_FIELDS the body is refused.
+ */
+export class WebhookFields {
+  readonly #values = new Map<string, string[]>();
+  #count = 0;
+
+  add(name: string, value: string): void {
+    this.#count += 1;
+    if (this.#count > MAX_WEBHOOK_FIELDS) throw tooManyFields();
+    const list = this.#values.get(name);
+    if (list) list.push(value);
+    else this.#values.set(name, [value]);
+  }
+
+  get(name: string): readonly string[] | undefined {
+    return this.#values.get(name);
+  }
+}
+
 /** Validates the fields Auphonic posts: uuid, status, status_string. */
-export function parseProductionWebhook(fields: Record<string, string | string[] | undefined>): ProductionWebhook {
+export function parseProductionWebhook(fields: WebhookFields): ProductionWebhook {
   const one = (name: string): string | undefined => {
-    const value = fields[name];
-    if (Array.isArray(value)) throw badWebhook(`field "${name}" given more than once`);
-    return value;
+    const values = fields.get(name);
+    if (values && values.length > 1) throw badWebhook(`field "${name}" given more than once`);
+    return values?.[0];
   };
   const uuid = one('uuid');
   if (uuid === undefined) throw badWebhook('field "uuid" is missing');

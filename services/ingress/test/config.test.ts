@@ -27,13 +27,30 @@ describe('ingress config', () => {
       ADMIN_TOKEN: 'a'.repeat(24),
       ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
     };
-    assert.equal(readConfig(service).externalService?.encryptionKey.length, 32);
+    assert.deepEqual(readConfig(service).externalService?.encryptionKeys, [Buffer.alloc(32, 1)]);
     assert.deepEqual(readConfig(service).webhookSecrets, [], 'production webhooks are optional in this mode');
     assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY: 'not-32-bytes' }), /ENCRYPTION_KEY: must be 32 bytes/);
     assert.throws(
       () => readConfig({ AUPHONIC_CLIENT_ID: 'id' }),
       (err: Error) => ['AUPHONIC_CLIENT_SECRET', 'PUBLIC_URL', 'ADMIN_TOKEN', 'ENCRYPTION_KEY'].every((n) => err.message.includes(`${n}:`)),
     );
+  });
+
+  it('takes the previous ADMIN_TOKEN and ENCRYPTION_KEY while rotating, and names a malformed one', () => {
+    const service = {
+      AUPHONIC_CLIENT_ID: 'id',
+      AUPHONIC_CLIENT_SECRET: 'client-secret',
+      PUBLIC_URL: 'https://bridge.example',
+      ADMIN_TOKEN: 'a'.repeat(24),
+      ADMIN_TOKEN_PREVIOUS: 'b'.repeat(24),
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 2).toString('hex'),
+    };
+    const c = readConfig(service).externalService;
+    assert.deepEqual(c?.adminTokens, ['a'.repeat(24), 'b'.repeat(24)]);
+    assert.deepEqual(c?.encryptionKeys, [Buffer.alloc(32, 1), Buffer.alloc(32, 2)]);
+    assert.throws(() => readConfig({ ...service, ADMIN_TOKEN_PREVIOUS: 'short' }), /ADMIN_TOKEN_PREVIOUS: must be at least 24/);
+    assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY_PREVIOUS: 'short' }), /ENCRYPTION_KEY_PREVIOUS: must be 32 bytes/);
   });
 
   it('stops the process at start when WEBHOOK_SECRET is missing', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { type IngressFixture, startIngress } from './helpers.ts';
@@ -112,8 +113,42 @@ describe('External Service: admin API and JWT webhook', () => {
     before(async () => {
       id = (await store.create({ displayName: 'hook', customData: { show: 'xyz' }, returnUrl: null })).id;
     });
-    const post = (body: string, contentType = 'application/jwt', connection = id) =>
-      fetch(f.url(`/webhooks/service/${connection}`), { method: 'POST', body, headers: { 'content-type': contentType } });
+    const post = (body: string, contentType: string | null = 'application/jwt', connection = id) =>
+      fetch(f.url(`/webhooks/service/${connection}`), {
+        method: 'POST',
+        // Bytes, so that fetch adds no content-type of its own when there is none.
+        body: new TextEncoder().encode(body),
+        headers: contentType === null ? {} : { 'content-type': contentType },
+      });
+
+    // Auphonic's guide says "a POST request in JSON format encoded using JWT"; its curl example
+    // sends application/jwt. Whatever it sends, the token is the body.
+    const forms: Array<[string, string | null, (token: string) => string]> = [
+      ['application/jwt', 'application/jwt', (t) => t],
+      ['application/jwt with a charset and a newline', 'application/jwt; charset=utf-8', (t) => `${t}\r\n`],
+      ['application/json holding the bare token', 'application/json', (t) => t],
+      ['application/json holding the token as a JSON string', 'application/json', (t) => JSON.stringify(t)],
+      ['text/plain', 'text/plain;charset=UTF-8', (t) => t],
+      ['application/x-www-form-urlencoded (curl -d)', 'application/x-www-form-urlencoded', (t) => t],
+      ['no content type at all', null, (t) => t],
+      ['a JSON string without a content type', null, (t) => ` ${JSON.stringify(t)}\n`],
+    ];
+    for (const [what, contentType, body] of forms) {
+      it(`takes the token sent as ${what}`, async () => {
+        const res = await post(body(await sign({ uuid: UUID, custom_data: { show: 'xyz' } })), contentType);
+        assert.equal(res.status, 200, await res.text());
+        const [job, ...rest] = await jobs();
+        assert.equal(rest.length, 0);
+        assert.equal(job?.data.uuid, UUID);
+      });
+
+      it(`still refuses a token with alg none, and a forged one, sent as ${what}`, async () => {
+        for (const token of [unsigned({ uuid: UUID }), await sign({ uuid: UUID }, 'not-the-client-secret')]) {
+          assert.equal((await post(body(token), contentType)).status, 401);
+        }
+        assert.equal((await jobs()).length, 0);
+      });
+    }
 
     it('queues a verified webhook with the connection id, uuid and custom_data, and answers result_page_url', async () => {
       const res = await post(await sign({ uuid: UUID, custom_data: { show: 'xyz' } }));
@@ -142,7 +177,7 @@ describe('External Service: admin API and JWT webhook', () => {
       assert.ok(p);
       return `${h}.${payload}.${s}`;
     };
-    const refusals: Array<[string, () => Promise<string> | string, number, string?, string?]> = [
+    const refusals: Array<[string, () => Promise<string> | string, number, (string | null)?, string?]> = [
       ['alg none', () => unsigned({ uuid: UUID }), 401],
       ['HS512', () => sign({ uuid: UUID }, CLIENT_SECRET, 'HS512'), 401],
       ['a wrong secret', () => sign({ uuid: UUID }, 'not-the-client-secret'), 401],
@@ -150,7 +185,9 @@ describe('External Service: admin API and JWT webhook', () => {
       ['a malformed token', () => 'not.a.jwt', 400],
       ['an empty body', () => '', 400],
       ['a payload without a valid uuid', () => sign({ uuid: '../../x' }), 400],
-      ['a form body', () => `uuid=${UUID}`, 415, 'application/x-www-form-urlencoded'],
+      ['a form body of fields', () => `uuid=${UUID}`, 400, 'application/x-www-form-urlencoded'],
+      ['a JSON object', () => JSON.stringify({ uuid: UUID }), 400, 'application/json'],
+      ['a body over WEBHOOK_BODY_LIMIT', async () => `${await sign({ uuid: UUID })}${' '.repeat(20_000)}`, 413],
       ['an unknown connection', () => sign({ uuid: UUID }), 404, 'application/jwt', 'AAAAAAAAAAAAAAAAAAAAAA'],
     ];
     for (const [what, token, status, contentType, connection] of refusals) {
@@ -159,6 +196,86 @@ describe('External Service: admin API and JWT webhook', () => {
         assert.equal(res.status, status);
         assert.equal((await jobs()).length, 0);
       });
+    }
+  });
+});
+
+describe('External Service webhook when Redis is unavailable', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress(serviceEnv);
+  });
+  after(() => f.close());
+
+  it('answers 503 (Auphonic tries again), like the production webhook, and recovers', async () => {
+    const connect = async () => {
+      const redis = new Redis(f.redis.url.toString());
+      const c = await new ConnectionStore(redis, new Sealer(KEY)).create({ displayName: 'x', customData: null, returnUrl: null });
+      redis.disconnect();
+      return c.id;
+    };
+    const post = async (id: string) =>
+      fetch(f.url(`/webhooks/service/${id}`), {
+        method: 'POST',
+        body: await sign({ uuid: UUID }),
+        headers: { 'content-type': 'application/jwt' },
+      });
+    const id = await connect();
+    await f.redis.stop();
+    try {
+      const res = await post(id);
+      assert.equal(res.status, 503);
+      assert.match(((await res.json()) as { message: string }).message, /try again/);
+      assert.equal((await fetch(f.webhookUrl(), { method: 'POST', body: new URLSearchParams({ uuid: UUID, status: '3' }) })).status, 503);
+    } finally {
+      await f.redis.restart();
+    }
+    await waitFor(async () => (await fetch(f.url('/healthz'))).status === 200, 'healthz after redis restart');
+    // The test's Redis keeps nothing across a restart: the connection is made again.
+    assert.equal((await post(await connect())).status, 200);
+  });
+});
+
+describe('External Service webhook: rate limit per connection', () => {
+  let f: IngressFixture;
+  let redis: Redis;
+  let store: ConnectionStore;
+  before(async () => {
+    f = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3' });
+    redis = new Redis(f.redis.url.toString());
+    store = new ConnectionStore(redis, new Sealer(KEY));
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  it('answers 429 with Retry-After past SERVICE_WEBHOOK_RATE_LIMIT a minute for one connection, and not for another', async () => {
+    const token = await sign({ uuid: UUID });
+    const post = (id: string) =>
+      fetch(f.url(`/webhooks/service/${id}`), { method: 'POST', body: token, headers: { 'content-type': 'application/jwt' } });
+    const busy = (await store.create({ displayName: 'busy', customData: null, returnUrl: null })).id;
+    const calm = (await store.create({ displayName: 'calm', customData: null, returnUrl: null })).id;
+    for (let i = 0; i < 3; i++) assert.equal((await post(busy)).status, 200);
+    const limited = await post(busy);
+    assert.equal(limited.status, 429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    assert.deepEqual(((await limited.json()) as { error: string }).error, 'ERR_RATE_LIMITED');
+    assert.equal((await post(calm)).status, 200);
+  });
+
+  it('counts in Redis, so that every ingress replica shares the limit', async () => {
+    const id = (await store.create({ displayName: 'shared', customData: null, returnUrl: null })).id;
+    const second = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3', REDIS_URL: f.redis.url.toString() });
+    try {
+      const token = await sign({ uuid: UUID });
+      const post = (base: IngressFixture) =>
+        fetch(base.url(`/webhooks/service/${id}`), { method: 'POST', body: token, headers: { 'content-type': 'application/jwt' } });
+      for (const replica of [f, second, f]) assert.equal((await post(replica)).status, 200);
+      assert.equal((await post(second)).status, 429);
+    } finally {
+      await second.close();
     }
   });
 });

@@ -14,6 +14,8 @@ export interface IngressFixture {
   logs: LogCapture;
   queue: ProductionQueue;
   url: (path: string) => string;
+  /** On the operations port (METRICS_PORT). */
+  metricsUrl: (path: string) => string;
   webhookUrl: (secret?: string) => string;
   close(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function startIngress(env: Record<string, string> = {}): Promise<In
     WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
     PORT: '0',
     HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
     ENQUEUE_TIMEOUT_MS: '1000',
     ...env,
@@ -42,6 +46,7 @@ export async function startIngress(env: Record<string, string> = {}): Promise<In
     logs,
     queue,
     url: (path) => `${ingress.url}${path}`,
+    metricsUrl: (path) => `${ingress.metricsUrl}${path}`,
     webhookUrl: (secret = SECRET) => `${ingress.url}/webhooks/auphonic/${secret}`,
     async close() {
       await ingress.destroy();

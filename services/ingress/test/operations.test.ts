@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { form, type IngressFixture, startIngress } from './helpers.ts';
 
 const metric = (text: string, name: string, labels: string) => {
@@ -14,16 +15,29 @@ describe('ingress operations endpoints', () => {
   });
   after(() => f.close());
 
-  it('answers /livez', async () => {
-    assert.deepEqual(await (await fetch(f.url('/livez'))).json(), { status: 'ok' });
+  it('answers /livez and /healthz on the public port and on METRICS_PORT', async () => {
+    for (const url of [f.url, f.metricsUrl]) {
+      assert.deepEqual(await (await fetch(url('/livez'))).json(), { status: 'ok' });
+      assert.equal((await fetch(url('/healthz'))).status, 200);
+    }
+  });
+
+  it('serves /metrics and /queue-depth on METRICS_PORT only, never on the public port', async () => {
+    assert.notEqual(new URL(f.url('/')).port, new URL(f.metricsUrl('/')).port);
+    for (const path of ['/metrics', '/queue-depth']) {
+      assert.equal((await fetch(f.url(path))).status, 404, path);
+      assert.equal((await fetch(f.metricsUrl(path))).status, 200, path);
+    }
   });
 
   it('counts webhooks received and refused by reason, and jobs by state, in /metrics', async () => {
-    const before = await (await fetch(f.url('/metrics'))).text();
+    const before = await (await fetch(f.metricsUrl('/metrics'))).text();
     assert.equal((await fetch(f.webhookUrl(), form({ uuid: 'ShfFXnXeAiHoB8U4uFJQS3', status: '3' }))).status, 200);
     assert.equal((await fetch(f.webhookUrl(), form({ uuid: 'bad' }))).status, 400);
     assert.equal((await fetch(f.webhookUrl('wrong-secret-0123456789'), form({}))).status, 404);
-    const res = await fetch(f.url('/metrics'));
+    // The queue figures are cached for a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await fetch(f.metricsUrl('/metrics'));
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const after = await res.text();
     const delta = (name: string, labels: string) => metric(after, name, labels) - metric(before, name, labels);
@@ -38,11 +52,33 @@ describe('ingress operations endpoints', () => {
   it('reports the runnable queue depth for autoscaling, 0 while the queue is paused', async () => {
     await f.queue.obliterate({ force: true });
     for (const uuid of ['AAAAAAAAAAAAAAAAAAAAA1', 'AAAAAAAAAAAAAAAAAAAAA2']) await fetch(f.webhookUrl(), form({ uuid, status: '3' }));
-    const depth = async () =>
-      ((await (await fetch(f.url('/queue-depth'))).json()) as { queues: Record<string, unknown> }).queues.productions;
+    const depth = async () => {
+      await new Promise((r) => setTimeout(r, 1100));
+      return ((await (await fetch(f.metricsUrl('/queue-depth'))).json()) as { queues: Record<string, unknown> }).queues.productions;
+    };
     assert.deepEqual(await depth(), { waiting: 2, prioritized: 0, paused: false, rateLimited: false, runnable: 2 });
     await f.queue.pause();
     assert.deepEqual(await depth(), { waiting: 2, prioritized: 0, paused: true, rateLimited: false, runnable: 0 });
     await f.queue.resume();
+  });
+
+  it('a scrape storm costs Redis one read of the queues per second', async () => {
+    const redis = new Redis(f.redis.url.toString());
+    try {
+      const calls = async (command: string) => {
+        const line = (await redis.info('commandstats')).split('\r\n').find((l) => l.startsWith(`cmdstat_${command}:`));
+        return Number(line?.match(/calls=(\d+)/)?.[1] ?? 0);
+      };
+      await new Promise((r) => setTimeout(r, 1100));
+      const before = await calls('client|list');
+      const started = Date.now();
+      const storm = Array.from({ length: 100 }, (_, i) => fetch(f.metricsUrl(i % 2 ? '/metrics' : '/queue-depth')));
+      for (const res of await Promise.all(storm)) assert.equal(res.status, 200);
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      // CLIENT LIST (the workers gauge) is the costly one: once per read, and a read per second.
+      assert.ok((await calls('client|list')) - before <= seconds, `${(await calls('client|list')) - before} reads in ${seconds} s`);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

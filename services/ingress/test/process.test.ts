@@ -17,6 +17,7 @@ describe('ingress process (pnpm start:ingress)', () => {
       WEBHOOK_SECRET: SECRET,
       PORT: String(port),
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
     });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/healthz`)).status === 200, 'ingress to be healthy');

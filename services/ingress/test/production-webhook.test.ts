@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { form, type IngressFixture, multipart, OLD_SECRET, SECRET, startIngress } from './helpers.ts';
@@ -136,6 +137,100 @@ describe('production webhook', () => {
   it('answers 404 on other paths and methods', async () => {
     assert.equal((await fetch(f.url('/webhooks/auphonic'), form(DONE))).status, 404);
     assert.equal((await fetch(f.webhookUrl())).status, 404);
+  });
+});
+
+describe('hostile bodies', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress();
+  });
+  after(() => f.close());
+
+  it('refuses floods of repeated fields at once (413) while /livez keeps answering within milliseconds', async () => {
+    // 8,192 repeats of one name in 16 KiB: a parser that copies per repeat blocks for seconds.
+    // Bodies are built before the clock starts: the client shares this process's event loop.
+    const formBody = 'a&'.repeat(8192);
+    const multipartBody = `${'--b\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n'.repeat(150)}--b--\r\n`;
+    const formFlood = () =>
+      fetch(f.webhookUrl(), { method: 'POST', body: formBody, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const multipartFlood = () =>
+      fetch(f.webhookUrl(), { method: 'POST', body: multipartBody, headers: { 'content-type': 'multipart/form-data; boundary=b' } });
+    // Warm: what is measured is the flood's cost, not a first request's.
+    await Promise.all([formFlood(), multipartFlood(), fetch(f.url('/livez'))]);
+    let settled = false;
+    const flood = Promise.all([formFlood(), formFlood(), formFlood(), formFlood(), multipartFlood(), multipartFlood()]).finally(() => {
+      settled = true;
+    });
+    let worst = 0;
+    for (let samples = 0; !settled || samples < 20; samples++) {
+      const t0 = performance.now();
+      assert.equal((await fetch(f.url('/livez'))).status, 200);
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    const answers = await flood;
+    assert.ok(worst < 100, `/livez took ${Math.round(worst)} ms during the flood`);
+    for (const res of answers) {
+      assert.equal(res.status, 413);
+      assert.match(((await res.json()) as { message: string }).message, /more than 20 fields/);
+    }
+    assert.equal((await f.queue.getJobs(['waiting'])).length, 0);
+  });
+
+  /**
+   * A chunked multipart body (no content-length, so nothing to refuse up front) with
+   * `padding` bytes before the first part (preamble) or after the last (epilogue),
+   * written until the server answers or stops reading.
+   */
+  const chunkedMultipart = (where: 'preamble' | 'epilogue', padding: number) =>
+    new Promise<{ status: number; connection: string | undefined; body: string; written: number }>((resolve, reject) => {
+      const boundary = 'bridge-test-boundary';
+      const parts = Object.entries(DONE)
+        .map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join('');
+      const req = request(f.webhookUrl(), {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+      });
+      let written = 0;
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body, written }));
+      });
+      // The server may close the connection once it has answered; that is not a failure.
+      req.on('error', (err) => {
+        if (!answered) reject(err);
+      });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const write = async () => {
+        if (where === 'epilogue') req.write(`${parts}--${boundary}--\r\n`);
+        while (written < padding && !answered && !req.destroyed) {
+          written += chunk.length;
+          if (!req.write(chunk)) await new Promise((r) => req.once('drain', r).once('close', r));
+        }
+        if (!answered && !req.destroyed) req.end(where === 'preamble' ? `\r\n${parts}--${boundary}--\r\n` : '');
+      };
+      void write();
+    });
+
+  for (const where of ['preamble', 'epilogue'] as const) {
+    it(`refuses a chunked multipart body with a 20 MB ${where} (413), reading little of it`, async () => {
+      const { status, connection, body, written } = await chunkedMultipart(where, 20 * 1024 * 1024);
+      assert.equal(status, 413, body);
+      assert.equal(connection, 'close', 'the rest of the body is not read');
+      assert.ok(written < 10 * 1024 * 1024, `the client could write ${written} bytes`);
+      assert.equal((await f.queue.getJobs(['waiting'])).length, 0);
+    });
+  }
+
+  it('still takes a webhook with a few extra fields', async () => {
+    const res = await fetch(f.webhookUrl(), form({ ...DONE, a: '1', b: '2', c: '3' }));
+    assert.equal(res.status, 200);
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseEncryptionKey } from '@auphonic-bridge/connections';
+import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
 import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
 
@@ -7,8 +7,12 @@ export interface WorkerConfig {
   auphonicBaseUrl: URL;
   /** For production webhooks of the API-key account; null when this worker serves only connections. */
   auphonicApiKey: string | null;
-  /** Unseals External Service tokens; null when this worker serves only the API-key account. */
-  encryptionKey: Buffer | null;
+  /**
+   * Unseal External Service tokens: ENCRYPTION_KEY first, then ENCRYPTION_KEY_PREVIOUS while
+   * rotating (what it opens is sealed again with the current key). Null when this worker
+   * serves only the API-key account.
+   */
+  encryptionKey: Buffer[] | null;
   /** STORAGE_URL (file:// or s3://) or STORAGE_DIR. */
   storage: StorageSettings;
   logLevel: string;
@@ -50,10 +54,8 @@ export interface WorkerConfig {
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
 export function readConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   const r = new EnvReader(env);
-  const rawKey = r.optionalString('ENCRYPTION_KEY');
-  const encryptionKey = rawKey ? parseEncryptionKey(rawKey) : null;
-  if (rawKey && !encryptionKey) r.problem('ENCRYPTION_KEY', 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
-  const apiKey = rawKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
+  const encryptionKey = readEncryptionKeys(r, { optional: true });
+  const apiKey = encryptionKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
   const config: WorkerConfig = {
     redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
     auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),

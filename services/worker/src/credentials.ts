@@ -1,5 +1,5 @@
 import { AuphonicClient, type QuickRetryPolicy, type ResponseObserver } from '@auphonic-bridge/auphonic';
-import type { ConnectionStore } from '@auphonic-bridge/connections';
+import { type Connection, type ConnectionStore, DecryptionError } from '@auphonic-bridge/connections';
 import type { Owner } from '@auphonic-bridge/queue';
 import { IngestError } from './errors.ts';
 
@@ -53,7 +53,7 @@ async function credentialsFor(sources: CredentialSources, owner: Owner, client: 
   if (connection.status === 'needs_reauth') {
     throw new IngestError('ERR_NEEDS_REAUTH', `connection ${owner.id} needs the user to authorise again`, { retryable: false });
   }
-  const token = await store.accessToken(connection);
+  const token = await unsealedToken(store, connection);
   const userId = connection.auphonicUser?.userId;
   if (!token || !userId)
     throw new IngestError('ERR_NO_CREDENTIALS', `connection ${owner.id} has not been authorised`, { retryable: false });
@@ -61,4 +61,19 @@ async function credentialsFor(sources: CredentialSources, owner: Owner, client: 
     client: client(token),
     rejected: (reason) => store.markNeedsReauth(userId, reason),
   };
+}
+
+/** No retry opens a token no configured key opens: a permanent failure, naming the settings to fix. */
+async function unsealedToken(store: ConnectionStore, connection: Connection): Promise<string | null> {
+  try {
+    return await store.accessToken(connection);
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    throw new IngestError(
+      'ERR_DECRYPT',
+      `the stored token of connection ${connection.id} opens with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS: ` +
+        'set the key it was sealed with as ENCRYPTION_KEY_PREVIOUS, or have the user connect again',
+      { retryable: false },
+    );
+  }
 }

@@ -1,9 +1,10 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
-import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
 import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
+import { authorizeUrlFor } from '../connect-links.ts';
 import { HttpError } from '../errors.ts';
 
 export interface AdminOptions {
@@ -11,9 +12,6 @@ export interface AdminOptions {
   store: ConnectionStore;
   sealer: Sealer;
 }
-
-/** How long an authorize_url may sit in an email or a page before it is used. */
-export const START_LINK_TTL_MS = 24 * 3600_000;
 
 const displayName = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const customData = {} as const;
@@ -36,7 +34,7 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   });
-  const authorizeUrl = (id: string) => `${config.publicUrl}/oauth/start?t=${encodeURIComponent(sealer.sign(id, START_LINK_TTL_MS))}`;
+  const authorizeUrl = (c: Connection) => authorizeUrlFor(config, sealer, c);
   const found = async (id: string) => {
     const c = await store.get(id);
     if (!c) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
@@ -46,7 +44,7 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !matchesAnySecret(token, [config.adminToken])) {
+    if (!token || !matchesAnySecret(token, config.adminTokens)) {
       throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     }
   });
@@ -70,9 +68,18 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
         returnUrl: request.body.return_url ?? null,
       });
       request.log.info({ connection: c.id }, 'connection created; waiting for the user to authorise');
-      return reply.code(201).send({ id: c.id, authorize_url: authorizeUrl(c.id) });
+      return reply.code(201).send({ id: c.id, authorize_url: authorizeUrl(c) });
     },
   );
+
+  // Connecting again (a new token, e.g. after needs_reauth) is the host's decision, never a reused link's.
+  // The link works once, and only for the Auphonic user the connection already has.
+  app.post<{ Params: { id: string } }>('/api/connections/:id/reconnect', { schema: { params: idParams } }, async (request) => {
+    const c = await store.renewConnectLink((await found(request.params.id)).id);
+    if (!c) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
+    request.log.info({ connection: c.id, status: c.status }, 'reconnect link issued');
+    return { id: c.id, authorize_url: authorizeUrl(c) };
+  });
 
   app.get('/api/connections', async () => ({ connections: (await store.list()).map(show) }));
 
@@ -97,7 +104,10 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
     async (request, reply) => {
       const base = await found(request.params.id);
       const user = base.auphonicUser;
-      const token = await store.accessToken(base);
+      const token = await store.accessToken(base).catch((err: unknown) => {
+        // The operator's to fix (a key changed without ENCRYPTION_KEY_PREVIOUS): say so, not "internal error".
+        throw err instanceof DecryptionError ? new HttpError(500, err.code, err.message) : err;
+      });
       if (!user || !token || base.status !== 'connected') {
         throw new HttpError(409, 'ERR_NOT_CONNECTED', `connection is ${base.status}; the user must authorise first`);
       }
@@ -111,7 +121,7 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
             auphonicUser: user,
           });
       const client = new AuphonicClient({ baseUrl: config.auphonicBaseUrl, token });
-      const registered = await registerService(config, store, client, target, user);
+      const registered = await registerService(config, store, client, target, user, request.log);
       return reply.code(existing ? 200 : 201).send(show(registered));
     },
   );

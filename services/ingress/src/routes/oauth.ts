@@ -1,18 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { authorizeUrl } from '@auphonic-bridge/auphonic';
-import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { completeConnection, redirectUriFor } from '../connect-flow.ts';
+import { linkIsCurrent, readStartLink } from '../connect-links.ts';
+import { HttpError } from '../errors.ts';
 
 export interface OAuthOptions {
   config: ExternalServiceConfig;
   store: ConnectionStore;
   sealer: Sealer;
+  reconcileQueue: ReconcileQueue;
 }
 
 const COOKIE = 'auphonic_bridge_oauth';
+// Signed values say what they are for: a cookie is never taken for a start link, nor the reverse.
+const FLOW = 'flow.';
 const FLOW_TTL_MS = 10 * 60_000;
+// Longer than the calls of one completion may take (token, user, service, services list).
+const COMPLETION_TTL_MS = 5 * 60_000;
+
+const linkUsed = (c: Connection) =>
+  c.status === 'connected'
+    ? 'This link has already been used: the connection is connected. To connect again, ask for a new link.'
+    : 'This link was replaced by a newer one. Use the newest link, or ask for a new one.';
 
 /**
  * The browser side of connecting: /oauth/start binds the flow to this browser
@@ -23,6 +36,7 @@ const FLOW_TTL_MS = 10 * 60_000;
  */
 export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Promise<void> {
   const { config, store, sealer } = opts;
+  const deps = { config, store, reconcileQueue: opts.reconcileQueue };
   const secure = config.publicUrl.startsWith('https:');
   // Under PUBLIC_URL's own path, should the bridge sit behind a path prefix.
   const path = `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}/oauth`;
@@ -38,14 +52,15 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Pro
       );
 
   app.get<{ Querystring: { t?: string } }>('/oauth/start', async (request, reply) => {
-    const connectionId = request.query.t ? sealer.verify(request.query.t) : null;
-    const connection = connectionId ? await store.get(connectionId) : null;
-    if (!connection) return page(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
+    const link = request.query.t ? readStartLink(sealer, request.query.t) : null;
+    const connection = link ? await store.get(link.connectionId) : null;
+    if (!link || !connection) return page(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
+    if (!linkIsCurrent(connection, link.link)) return page(reply, 409, 'Link already used', linkUsed(connection));
     const nonce = randomBytes(16).toString('base64url');
-    await store.rememberOAuthState(nonce, connection.id, FLOW_TTL_MS);
+    await store.rememberOAuthState(nonce, link, FLOW_TTL_MS);
     const target = authorizeUrl({ baseUrl: config.auphonicBaseUrl, clientId: config.clientId, redirectUri: redirectUriFor(config) }, nonce);
     return reply
-      .header('set-cookie', cookie(sealer.sign(nonce, FLOW_TTL_MS), FLOW_TTL_MS / 1000))
+      .header('set-cookie', cookie(sealer.sign(`${FLOW}${nonce}`, FLOW_TTL_MS), FLOW_TTL_MS / 1000))
       .header('cache-control', 'no-store')
       .redirect(target.toString(), 302);
   });
@@ -53,7 +68,8 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Pro
   app.get<{ Querystring: { code?: string; state?: string; error?: string } }>('/oauth/callback', async (request, reply) => {
     reply.header('set-cookie', cookie('', 0));
     const signed = readCookie(request.headers.cookie, COOKIE);
-    const nonce = signed ? sealer.verify(signed) : null;
+    const value = signed ? sealer.verify(signed) : null;
+    const nonce = value?.startsWith(FLOW) ? value.slice(FLOW.length) : null;
     if (!nonce) {
       request.log.warn('oauth callback without a valid flow cookie');
       return page(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
@@ -63,18 +79,38 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Pro
       return page(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
     }
     // Consumed before the code is used: a replay of the same callback finds nothing.
-    const connectionId = await store.consumeOAuthState(nonce);
-    const pending = connectionId ? await store.get(connectionId) : null;
-    if (!pending) return page(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
+    const flow = await store.consumeOAuthState(nonce);
+    if (!flow || !(await store.get(flow.connectionId))) {
+      return page(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
+    }
     if (request.query.error || !request.query.code) {
       return page(reply, 400, 'Not connected', `Auphonic did not authorise the connection (${String(request.query.error ?? 'no code')}).`);
     }
-    let connection: Awaited<ReturnType<typeof completeConnection>>;
+    // Two windows may have started from one link: only one completes it.
+    if (!(await store.claimCompletion(flow.connectionId, COMPLETION_TTL_MS))) {
+      return page(
+        reply,
+        409,
+        'Not connected',
+        'This connection is being completed in another window. Look there, or start again in a moment.',
+      );
+    }
+    let connection: Connection;
     try {
-      connection = await completeConnection(config, store, pending, request.query.code);
+      // Read again under the claim: the other window may have completed it just now.
+      const current = await store.get(flow.connectionId);
+      if (!current) return page(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
+      if (!linkIsCurrent(current, flow.link)) return page(reply, 409, 'Link already used', linkUsed(current));
+      connection = await completeConnection(deps, current, request.query.code, request.log);
     } catch (err) {
-      request.log.warn({ connection: pending.id, code: (err as { code?: unknown }).code }, `connecting failed: ${(err as Error).message}`);
+      if (err instanceof HttpError && err.statusCode === 409) return page(reply, 409, 'Not connected', err.message);
+      request.log.warn(
+        { connection: flow.connectionId, code: (err as { code?: unknown }).code },
+        `connecting failed: ${(err as Error).message}`,
+      );
       return page(reply, 502, 'Not connected', 'Auphonic could not complete the connection. Please start again.');
+    } finally {
+      await store.releaseCompletion(flow.connectionId);
     }
     request.log.info(
       { connection: connection.id, user: connection.auphonicUser?.username },

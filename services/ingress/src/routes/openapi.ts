@@ -64,7 +64,7 @@ export const openApiDocument = {
           200: { description: 'queued' },
           400: { description: 'malformed', content: json(error) },
           404: { description: 'wrong secret', content: json(error) },
-          413: { description: 'too large', content: json(error) },
+          413: { description: 'too large, or more than 20 fields', content: json(error) },
           415: { description: 'unsupported content type', content: json(error) },
           503: { description: 'cannot queue now; Auphonic retries', content: json(error) },
         },
@@ -74,7 +74,16 @@ export const openApiDocument = {
       post: {
         summary: "Auphonic's External Service webhook (JWT, HS256, client secret)",
         parameters: [{ name: 'connectionId', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: { content: { 'application/jwt': { schema: { type: 'string' } } } },
+        description:
+          'The body is the JWT, whatever the content type (or none): bare, or as a JSON string. The signature admits it, never the type.',
+        requestBody: {
+          content: Object.fromEntries(
+            ['application/jwt', 'application/json', 'text/plain', 'application/x-www-form-urlencoded'].map((t) => [
+              t,
+              { schema: { type: 'string' } },
+            ]),
+          ),
+        },
         responses: {
           200: {
             description: 'queued; result links when known',
@@ -83,7 +92,8 @@ export const openApiDocument = {
           400: { description: 'malformed token', content: json(error) },
           401: { description: 'signature or algorithm refused', content: json(error) },
           404: { description: 'unknown connection', content: json(error) },
-          415: { description: 'not application/jwt', content: json(error) },
+          413: { description: 'larger than WEBHOOK_BODY_LIMIT', content: json(error) },
+          429: { description: 'over SERVICE_WEBHOOK_RATE_LIMIT for this connection; see Retry-After', content: json(error) },
           503: { description: 'cannot queue now', content: json(error) },
         },
       },
@@ -133,6 +143,20 @@ export const openApiDocument = {
         responses: { 204: { description: 'removed' }, 404: { description: 'no such connection' } },
       },
     },
+    '/api/connections/{id}/reconnect': {
+      post: {
+        summary: 'A new link to authorise this connection again (same Auphonic user only); earlier links stop working',
+        security: [{ admin: [] }],
+        parameters: [idParam],
+        responses: {
+          200: {
+            description: 'the link',
+            content: json({ type: 'object', properties: { id: { type: 'string' }, authorize_url: { type: 'string' } } }),
+          },
+          404: { description: 'no such connection', content: json(error) },
+        },
+      },
+    },
     '/api/connections/{id}/services': {
       post: {
         summary: "Register another display_name/custom_data for this connection's user (the same display_name updates)",
@@ -151,13 +175,22 @@ export const openApiDocument = {
     '/oauth/start': {
       get: {
         summary: 'Browser: binds the flow to this browser and redirects to Auphonic',
-        responses: { 302: { description: 'to Auphonic' } },
+        responses: {
+          302: { description: 'to Auphonic' },
+          400: { description: 'link invalid or expired' },
+          409: { description: 'link already used, or replaced by a newer one' },
+        },
       },
     },
     '/oauth/callback': {
       get: {
         summary: "Browser: Auphonic's redirect back with the code",
-        responses: { 200: { description: 'connected' }, 302: { description: 'to return_url' } },
+        responses: {
+          200: { description: 'connected' },
+          302: { description: 'to return_url' },
+          400: { description: 'not from the browser that started it, forged, replayed or expired' },
+          409: { description: 'link already used, or another Auphonic user than the connection has' },
+        },
       },
     },
   },

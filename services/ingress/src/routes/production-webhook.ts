@@ -1,17 +1,16 @@
 import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BodyByteLimit } from '../body-limit.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { badWebhook, bodyTooLarge, unknownWebhook } from '../errors.ts';
-import { parseProductionWebhook } from '../webhook-fields.ts';
+import { MAX_WEBHOOK_FIELDS, parseProductionWebhook, tooManyFields, WebhookFields } from '../webhook-fields.ts';
 
 export interface ProductionWebhookOptions {
   secrets: readonly string[];
   bodyLimit: number;
   enqueuer: Enqueuer;
 }
-
-type Fields = Record<string, string | string[]>;
 
 /**
  * POST /webhooks/auphonic/:secret — Auphonic's production webhook, as a form
@@ -22,10 +21,22 @@ type Fields = Record<string, string | string[]>;
 export async function productionWebhookRoutes(app: FastifyInstance, opts: ProductionWebhookOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => {
-    done(null, formFields(new URLSearchParams(body as string)));
+    try {
+      done(null, formFields(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
   await app.register(multipart, {
-    limits: { fields: 10, fieldNameSize: 100, fieldSize: 1024, files: 1, fileSize: 1, parts: 20, headerPairs: 20 },
+    limits: {
+      fields: MAX_WEBHOOK_FIELDS,
+      fieldNameSize: 100,
+      fieldSize: 1024,
+      files: 1,
+      fileSize: 1,
+      parts: MAX_WEBHOOK_FIELDS,
+      headerPairs: 20,
+    },
   });
 
   app.post<{ Params: { secret: string } }>('/webhooks/auphonic/:secret', {
@@ -40,7 +51,9 @@ export async function productionWebhookRoutes(app: FastifyInstance, opts: Produc
       if (length > opts.bodyLimit) throw bodyTooLarge();
     },
     handler: async (request, reply) => {
-      const fields = request.isMultipart() ? await multipartFields(request) : ((request.body as Fields | undefined) ?? {});
+      const fields = request.isMultipart()
+        ? await multipartFields(request, reply, opts.bodyLimit)
+        : ((request.body as WebhookFields | undefined) ?? new WebhookFields());
       const webhook = parseProductionWebhook(fields);
       request.log = request.log.child({ uuid: webhook.uuid });
       await opts.enqueuer.enqueueProduction({ uuid: webhook.uuid, owner: { kind: 'account' }, reportedStatus: webhook.status });
@@ -50,29 +63,38 @@ export async function productionWebhookRoutes(app: FastifyInstance, opts: Produc
   });
 }
 
-function formFields(params: URLSearchParams): Fields {
-  const fields: Fields = {};
-  for (const [key, value] of params) {
-    const prior = fields[key];
-    fields[key] = prior === undefined ? value : [prior, value].flat();
-  }
+function formFields(body: string): WebhookFields {
+  const fields = new WebhookFields();
+  for (const [key, value] of new URLSearchParams(body)) fields.add(key, value);
   return fields;
 }
 
-async function multipartFields(request: FastifyRequest): Promise<Fields> {
-  const fields: Fields = {};
-  try {
+// The multipart parser's own limit errors, which say too little to a sender.
+const FIELD_LIMITS = new Set(['FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT']);
+
+async function multipartFields(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): Promise<WebhookFields> {
+  const fields = new WebhookFields();
+  // Content-Length was checked up front; a chunked body is counted as it is read.
+  const limit = new BodyByteLimit(request.raw, bodyLimit);
+  const collect = async () => {
     for await (const part of request.parts()) {
       if (part.type === 'file') throw badWebhook('file parts are not accepted');
       if (part.valueTruncated || part.fieldnameTruncated) throw bodyTooLarge();
-      const value = String(part.value);
-      const prior = fields[part.fieldname];
-      fields[part.fieldname] = prior === undefined ? value : [prior, value].flat();
+      fields.add(part.fieldname, String(part.value));
     }
+    await limit.untilEnd();
+  };
+  try {
+    await Promise.race([collect(), limit.exceeded]);
   } catch (err) {
+    // The rest of a refused body is not read: the connection closes after the answer.
+    reply.header('connection', 'close');
+    if (FIELD_LIMITS.has((err as { code?: string }).code ?? '')) throw tooManyFields();
     // The multipart parser's own errors carry a status (413 for limits); the rest are malformed bodies.
     if ((err as { statusCode?: number }).statusCode) throw err;
     throw badWebhook(`malformed multipart body: ${(err as Error).message}`);
+  } finally {
+    limit.release();
   }
   return fields;
 }

@@ -1,48 +1,77 @@
 import type { ConnectionStore } from '@auphonic-bridge/connections';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from '../config.ts';
 import type { Enqueuer } from '../enqueue.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, unavailableOnFailure } from '../errors.ts';
 import { resultFileUrl, resultPageUrl } from '../result-urls.ts';
-import { verifyServiceJwt } from '../service-jwt.ts';
+import { tokenFromBody, verifyServiceJwt } from '../service-jwt.ts';
 
 export interface ServiceWebhookOptions {
   config: ExternalServiceConfig;
   store: ConnectionStore;
   enqueuer: Enqueuer;
+  /** WEBHOOK_BODY_LIMIT. */
+  bodyLimit: number;
+  /** Where the rate limit counts, shared by every ingress replica. */
+  redis: Redis;
 }
 
 /**
  * POST /webhooks/service/:connectionId — Auphonic's External Service
- * webhook: `application/jwt`, HS256 with the OAuth app's client secret,
- * payload {uuid, custom_data}. Answers 200 with result links, within 60 s.
+ * webhook: a JWT, HS256 with the OAuth app's client secret, payload
+ * {uuid, custom_data}. Answers 200 with result links, within 60 s.
+ * Auphonic's guide says "a POST request in JSON format encoded using JWT",
+ * its curl example sends `application/jwt`: the token is taken from the
+ * body whatever the content type (or none), bare or as a JSON string.
+ * The signature check is what admits it, never the content type.
  */
 export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWebhookOptions): Promise<void> {
   const { config, store, enqueuer } = opts;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/jwt', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) =>
-    done(null, String(body).trim()),
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) =>
+    done(null, tokenFromBody(body as string)),
   );
 
-  app.post<{ Params: { connectionId: string } }>('/webhooks/service/:connectionId', async (request, reply) => {
-    const connection = await store.get(request.params.connectionId);
-    if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
-    if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
-    const webhook = await verifyServiceJwt(request.body, config.clientSecrets);
-    request.log = request.log.child({ uuid: webhook.uuid, connection: connection.id });
-    const jobId = await enqueuer.enqueueProduction({
-      uuid: webhook.uuid,
-      owner: { kind: 'connection', id: connection.id },
-      reportedStatus: null,
-      customData: webhook.customData,
+  const perMinute = config.serviceWebhookRateLimit;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      redis: opts.redis,
+      nameSpace: 'bridge:rate-limit:service-webhook:',
+      // Redis away: the route answers 503 itself, and Auphonic tries again.
+      skipOnError: true,
+      keyGenerator: (request) => (request.params as { connectionId: string }).connectionId,
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(429, 'ERR_RATE_LIMITED', `more than ${context.max} webhooks a minute for this connection; retry in ${context.after}`),
     });
-    request.log.info('service webhook queued');
-    const result = config.resultWaitMs > 0 ? await enqueuer.waitForResult(jobId, config.resultWaitMs) : undefined;
-    const answer: Record<string, string> = {};
-    const page = resultPageUrl(config.resultPageUrlTemplate, webhook.uuid, webhook.customData);
-    const file = resultFileUrl(config.publicFilesUrl, result);
-    if (page) answer.result_page_url = page;
-    if (file) answer.result_file_url = file;
-    return reply.code(200).send(answer);
-  });
+  }
+
+  app.post<{ Params: { connectionId: string } }>(
+    '/webhooks/service/:connectionId',
+    // Counted before the body is read: a flood (say, replays of one captured token) costs a Redis call each.
+    { bodyLimit: opts.bodyLimit, config: perMinute > 0 ? { rateLimit: { max: perMinute, timeWindow: 60_000 } } : {} },
+    async (request, reply) => {
+      const connection = await unavailableOnFailure(store.get(request.params.connectionId));
+      if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
+      if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
+      const webhook = await verifyServiceJwt(request.body, config.clientSecrets);
+      request.log = request.log.child({ uuid: webhook.uuid, connection: connection.id });
+      const jobId = await enqueuer.enqueueProduction({
+        uuid: webhook.uuid,
+        owner: { kind: 'connection', id: connection.id },
+        reportedStatus: null,
+        customData: webhook.customData,
+      });
+      request.log.info('service webhook queued');
+      const result = config.resultWaitMs > 0 ? await enqueuer.waitForResult(jobId, config.resultWaitMs) : undefined;
+      const answer: Record<string, string> = {};
+      const page = resultPageUrl(config.resultPageUrlTemplate, webhook.uuid, webhook.customData);
+      const file = resultFileUrl(config.publicFilesUrl, result);
+      if (page) answer.result_page_url = page;
+      if (file) answer.result_file_url = file;
+      return reply.code(200).send(answer);
+    },
+  );
 }

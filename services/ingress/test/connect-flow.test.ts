@@ -1,0 +1,244 @@
+// Connecting a user's Auphonic account: a link connects once, reconnecting is the
+// host's explicit action, and a connection never changes its Auphonic user.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { AuphonicClient } from '@auphonic-bridge/auphonic';
+import { type Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { createReconcileQueue, QUEUES, RECONCILE_JOB_NAMES, type ReconcileQueue } from '@auphonic-bridge/queue';
+import { AuphonicSimulator, type SimulatedUser } from '@auphonic-bridge/simulator';
+import { Browser, freePort, startRedis, type TestRedis } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
+import { readConfig } from '../src/config.ts';
+import { registerService } from '../src/connect-flow.ts';
+import { type IngressFixture, startIngress } from './helpers.ts';
+
+const ADMIN = 'admin-token-0123456789abcdefghij';
+const CLIENT_ID = 'bridge-client-id';
+const CLIENT_SECRET = 'client-secret-of-the-oauth-app';
+const KEY = Buffer.alloc(32, 9);
+
+describe('connecting an Auphonic account', () => {
+  let f: IngressFixture;
+  let sim: AuphonicSimulator;
+  let publicUrl: string;
+  let alice: SimulatedUser;
+  let bob: SimulatedUser;
+  let redis: Redis;
+  let store: ConnectionStore;
+  let reconcile: ReconcileQueue;
+
+  before(async () => {
+    const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
+    sim = await AuphonicSimulator.start({
+      apiKey: 'unused-account-key',
+      oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/oauth/callback`] },
+    });
+    alice = sim.addUser({ username: 'alice' });
+    bob = sim.addUser({ username: 'bob' });
+    f = await startIngress({
+      PORT: String(port),
+      AUPHONIC_BASE_URL: sim.baseUrl.origin,
+      AUPHONIC_CLIENT_ID: CLIENT_ID,
+      AUPHONIC_CLIENT_SECRET: CLIENT_SECRET,
+      PUBLIC_URL: publicUrl,
+      ADMIN_TOKEN: ADMIN,
+      ENCRYPTION_KEY: KEY.toString('hex'),
+    });
+    redis = new Redis(f.redis.url.toString(), { maxRetriesPerRequest: null });
+    store = new ConnectionStore(redis, new Sealer(KEY));
+    reconcile = createReconcileQueue(redis);
+  });
+  after(async () => {
+    await reconcile.close();
+    redis.disconnect();
+    await f.close();
+    await sim.close();
+  });
+
+  const admin = async (path: string, body?: unknown) => {
+    const res = await fetch(`${publicUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { id: string; authorize_url: string } };
+  };
+  const create = async (displayName: string) => (await admin('/api/connections', { display_name: displayName })).body;
+  /** The browser of whoever is signed in to Auphonic, from the link to the last page. */
+  const connectAs = async (user: SimulatedUser, link: string, browser = new Browser()) => {
+    sim.accounts.authorizingUser = user.userId;
+    const { res } = await browser.follow(link);
+    return { status: res.status, text: await res.text() };
+  };
+  const connection = async (id: string) => (await store.get(id)) as Connection;
+
+  it('a connect link connects once: used again after connecting, it gets a clear 409 page and changes nothing', async () => {
+    const { id, authorize_url } = await create('Show One');
+    assert.equal((await connectAs(alice, authorize_url)).status, 200);
+    const token = await store.accessToken(await connection(id));
+
+    // The link, forwarded or left in a mailbox, in another Auphonic user's browser.
+    const again = await connectAs(bob, authorize_url);
+    assert.equal(again.status, 409);
+    assert.match(again.text, /already been used/);
+    const after = await connection(id);
+    assert.equal(after.auphonicUser?.userId, alice.userId);
+    assert.equal(after.status, 'connected');
+    assert.equal(await store.accessToken(after), token);
+    assert.deepEqual(sim.services(bob.userId), []);
+  });
+
+  it('two windows started from one link: the one completed second is refused', async () => {
+    const { id, authorize_url } = await create('Show Two');
+    const callback = `${publicUrl}/oauth/callback`;
+    sim.accounts.authorizingUser = alice.userId;
+    const first = new Browser();
+    const firstBack = await first.follow(authorize_url, callback);
+    sim.accounts.authorizingUser = bob.userId;
+    const second = new Browser();
+    const secondBack = await second.follow(authorize_url, callback);
+    assert.equal((await first.get(firstBack.url)).status, 200);
+    const late = await second.get(secondBack.url);
+    assert.equal(late.status, 409);
+    assert.match(await late.text(), /already been used/);
+    assert.equal((await connection(id)).auphonicUser?.userId, alice.userId);
+    assert.deepEqual(sim.services(bob.userId), []);
+  });
+
+  it('reconnecting is an admin action; its link never switches the connection to another Auphonic user', async () => {
+    const { id, authorize_url } = await create('Show Three');
+    assert.equal((await connectAs(alice, authorize_url)).status, 200);
+    const before = await connection(id);
+    const token = await store.accessToken(before);
+
+    assert.equal((await fetch(`${publicUrl}/api/connections/${id}/reconnect`, { method: 'POST' })).status, 401);
+    assert.equal((await admin('/api/connections/AAAAAAAAAAAAAAAAAAAAAA/reconnect', {})).status, 404);
+    const reconnect = await admin(`/api/connections/${id}/reconnect`, {});
+    assert.equal(reconnect.status, 200);
+    assert.equal(reconnect.body.id, id);
+    assert.notEqual(reconnect.body.authorize_url, authorize_url);
+
+    const wrong = await connectAs(bob, reconnect.body.authorize_url);
+    assert.equal(wrong.status, 409);
+    assert.match(wrong.text, /another account than the one this connection belongs to/);
+    const unchanged = await connection(id);
+    assert.deepEqual(unchanged.auphonicUser, before.auphonicUser);
+    assert.equal(unchanged.status, 'connected');
+    assert.equal(await store.accessToken(unchanged), token);
+    assert.deepEqual(sim.services(bob.userId), []);
+
+    // The right user, with the same link: connected again, with a fresh token.
+    assert.equal((await connectAs(alice, reconnect.body.authorize_url)).status, 200);
+    const renewed = await connection(id);
+    assert.equal(renewed.auphonicUser?.userId, alice.userId);
+    assert.notEqual(await store.accessToken(renewed), token);
+    // Both links are used up now.
+    for (const link of [authorize_url, reconnect.body.authorize_url]) assert.equal((await connectAs(alice, link)).status, 409);
+  });
+
+  it('re-authorising a user whose connections needed it: each works again and gets a reconcile job', async () => {
+    await reconcile.obliterate({ force: true });
+    const carol = sim.addUser({ username: 'carol' });
+    const one = await create('Show Four');
+    const two = await create('Show Five');
+    for (const c of [one, two]) assert.equal((await connectAs(carol, c.authorize_url)).status, 200);
+    await store.markNeedsReauth(carol.userId, 'Auphonic refused the token (HTTP 401)');
+    assert.equal((await connection(one.id)).status, 'needs_reauth');
+
+    const { body } = await admin(`/api/connections/${one.id}/reconnect`, {});
+    assert.equal((await connectAs(carol, body.authorize_url)).status, 200);
+    for (const c of [one, two]) {
+      const now = await connection(c.id);
+      assert.equal(now.status, 'connected', c.id);
+      assert.equal(now.problem, null);
+    }
+    const jobs = await reconcile.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+    assert.equal(reconcile.name, QUEUES.reconcile);
+    assert.deepEqual(
+      jobs.map((j) => [j.name, j.data.connectionId]).sort(),
+      [
+        [RECONCILE_JOB_NAMES.connection, one.id],
+        [RECONCILE_JOB_NAMES.connection, two.id],
+      ].sort(),
+    );
+  });
+
+  it("keeps the service uuid Auphonic's connect answer gave", async () => {
+    const { id, authorize_url } = await create('Show Six');
+    assert.equal((await connectAs(alice, authorize_url)).status, 200);
+    const service = sim.services(alice.userId).find((s) => s.display_name === 'Show Six');
+    assert.ok(service);
+    assert.equal((await connection(id)).serviceUuid, service.uuid);
+  });
+});
+
+describe('the service uuid, when the connect answer does not say it', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let auphonic: Server;
+  let services: unknown[];
+  const calls: string[] = [];
+  const config = readConfig({
+    AUPHONIC_CLIENT_ID: 'id',
+    AUPHONIC_CLIENT_SECRET: 'client-secret',
+    PUBLIC_URL: 'https://bridge.example',
+    ADMIN_TOKEN: 'a'.repeat(24),
+    ENCRYPTION_KEY: KEY.toString('hex'),
+  }).externalService;
+  assert.ok(config);
+
+  before(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url.toString());
+    // An Auphonic whose connect answer has no uuid (its shape is undocumented).
+    auphonic = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      const data = req.url === '/api/services.json' ? services : {};
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status_code: 200, data }));
+    });
+    await new Promise<void>((resolve) => auphonic.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    auphonic.close();
+    client.disconnect();
+    await redis.close();
+  });
+
+  /** Registers a new connection with this answer of services.json, given its webhook URL. */
+  const register = async (displayName: string, listed: (webhookUrl: string) => unknown[]) => {
+    const store = new ConnectionStore(client, new Sealer(KEY));
+    const c = await store.create({ displayName, customData: null, returnUrl: null });
+    services = listed(`https://bridge.example/webhooks/service/${c.id}`);
+    const api = new AuphonicClient({ baseUrl: new URL(`http://127.0.0.1:${(auphonic.address() as AddressInfo).port}`), token: 't' });
+    const warnings: string[] = [];
+    const log = { warn: (_obj: unknown, msg?: string) => warnings.push(String(msg)) };
+    const registered = await registerService(config, store, api, c, { userId: '1', username: 'u' }, log);
+    return { registered, stored: await store.get(c.id), warnings };
+  };
+
+  it('takes it from GET /api/services.json: the service with our display_name and webhook_url', async () => {
+    const { registered, stored } = await register('My Host', (webhookUrl) => [
+      { uuid: 'outgoing0000000000000A', display_name: 'Dropbox', type: 'dropbox' },
+      { uuid: 'otherurl00000000000000', display_name: 'My Host', webhook_url: 'https://elsewhere.example/hook', type: 'external' },
+      { uuid: 'ours000000000000000000', display_name: 'My Host', webhook_url: webhookUrl, type: 'external' },
+    ]);
+    assert.equal(registered.serviceUuid, 'ours000000000000000000');
+    assert.equal(stored?.serviceUuid, 'ours000000000000000000');
+    assert.deepEqual(calls.slice(-2), ['POST /api/service/connect.json', 'GET /api/services.json']);
+  });
+
+  it('by display_name alone when the list shows no webhook_url; unknown (null, with a warning) when it is not one service', async () => {
+    const named = await register('Named', () => [{ uuid: 'byname0000000000000000', display_name: 'Named' }]);
+    assert.equal(named.registered.serviceUuid, 'byname0000000000000000');
+    const twins = await register('Twins', () => [
+      { uuid: 'twin1', display_name: 'Twins' },
+      { uuid: 'twin2', display_name: 'Twins' },
+    ]);
+    assert.equal(twins.registered.serviceUuid, null);
+    assert.match(twins.warnings.join(), /service uuid unknown/);
+    assert.equal(twins.registered.status, 'connected', 'the connection works without it');
+  });
+});
