@@ -27,14 +27,19 @@ export interface Connection {
   problem: string | null;
 }
 
-const PREFIX = 'bridge:';
-const key = {
-  connection: (id: string) => `${PREFIX}connection:${id}`,
-  all: `${PREFIX}connections`,
-  token: (userId: string) => `${PREFIX}oauth-token:${userId}`,
-  oauthState: (nonce: string) => `${PREFIX}oauth-state:${nonce}`,
-  completing: (id: string) => `${PREFIX}connection-completing:${id}`,
-};
+/** The store's keys, under a prefix (`bridge:` unless QUEUE_PREFIX says otherwise). */
+function keysUnder(prefix: string) {
+  return {
+    connection: (id: string) => `${prefix}connection:${id}`,
+    all: `${prefix}connections`,
+    token: (userId: string) => `${prefix}oauth-token:${userId}`,
+    oauthState: (nonce: string) => `${prefix}oauth-state:${nonce}`,
+    completing: (id: string) => `${prefix}connection-completing:${id}`,
+  };
+}
+
+/** What a sealed token is bound to: its user, whatever prefix its key has (so a prefix change never orphans a token). */
+const tokenBinding = (userId: string) => `bridge:oauth-token:${userId}`;
 
 /** What an OAuth flow's nonce stands for: the connection, and the link it was started from. */
 export interface OAuthFlow {
@@ -60,8 +65,10 @@ export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 export class ConnectionStore {
   readonly #redis: Redis;
   readonly #sealer: Sealer;
+  readonly #key: ReturnType<typeof keysUnder>;
 
-  constructor(redis: Redis, sealer: Sealer) {
+  constructor(redis: Redis, sealer: Sealer, opts: { keyPrefix?: string } = {}) {
+    this.#key = keysUnder(opts.keyPrefix ?? 'bridge:');
     this.#redis = redis;
     this.#sealer = sealer;
   }
@@ -86,20 +93,24 @@ export class ConnectionStore {
       updatedAt: now,
       problem: null,
     };
-    await this.#redis.multi().set(key.connection(connection.id), JSON.stringify(connection)).sadd(key.all, connection.id).exec();
+    await this.#redis
+      .multi()
+      .set(this.#key.connection(connection.id), JSON.stringify(connection))
+      .sadd(this.#key.all, connection.id)
+      .exec();
     return connection;
   }
 
   async get(id: string): Promise<Connection | null> {
     if (!CONNECTION_ID_PATTERN.test(id)) return null;
-    const raw = await this.#redis.get(key.connection(id));
+    const raw = await this.#redis.get(this.#key.connection(id));
     return raw ? (JSON.parse(raw) as Connection) : null;
   }
 
   async list(): Promise<Connection[]> {
-    const ids = (await this.#redis.smembers(key.all)).sort();
+    const ids = (await this.#redis.smembers(this.#key.all)).sort();
     if (ids.length === 0) return [];
-    const raws = await this.#redis.mget(ids.map(key.connection));
+    const raws = await this.#redis.mget(ids.map(this.#key.connection));
     return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Connection);
   }
 
@@ -107,7 +118,7 @@ export class ConnectionStore {
     const current = await this.get(id);
     if (!current) return null;
     const next: Connection = { ...current, ...patch, id, updatedAt: new Date().toISOString() };
-    await this.#redis.set(key.connection(id), JSON.stringify(next));
+    await this.#redis.set(this.#key.connection(id), JSON.stringify(next));
     return next;
   }
 
@@ -115,9 +126,9 @@ export class ConnectionStore {
   async remove(id: string): Promise<boolean> {
     const current = await this.get(id);
     if (!current) return false;
-    await this.#redis.multi().del(key.connection(id)).srem(key.all, id).exec();
+    await this.#redis.multi().del(this.#key.connection(id)).srem(this.#key.all, id).exec();
     const userId = current.auphonicUser?.userId;
-    if (userId && !(await this.list()).some((c) => c.auphonicUser?.userId === userId)) await this.#redis.del(key.token(userId));
+    if (userId && !(await this.list()).some((c) => c.auphonicUser?.userId === userId)) await this.#redis.del(this.#key.token(userId));
     return true;
   }
 
@@ -126,7 +137,7 @@ export class ConnectionStore {
   }
 
   async saveAccessToken(userId: string, accessToken: string): Promise<void> {
-    await this.#redis.set(key.token(userId), this.#sealer.seal(accessToken, key.token(userId)));
+    await this.#redis.set(this.#key.token(userId), this.#sealer.seal(accessToken, tokenBinding(userId)));
   }
 
   /**
@@ -137,11 +148,11 @@ export class ConnectionStore {
   async accessToken(connection: Connection): Promise<string | null> {
     const userId = connection.auphonicUser?.userId;
     if (!userId) return null;
-    const tokenKey = key.token(userId);
+    const tokenKey = this.#key.token(userId);
     const sealed = await this.#redis.get(tokenKey);
     if (!sealed) return null;
-    const { plaintext, current } = this.#sealer.unseal(sealed, tokenKey);
-    if (!current) await this.#replace(tokenKey, sealed, this.#sealer.seal(plaintext, tokenKey));
+    const { plaintext, current } = this.#sealer.unseal(sealed, tokenBinding(userId));
+    if (!current) await this.#replace(tokenKey, sealed, this.#sealer.seal(plaintext, tokenBinding(userId)));
     return plaintext;
   }
 
@@ -170,12 +181,12 @@ export class ConnectionStore {
 
   /** Remembers an OAuth flow's nonce (which connection and link it is for) until it is used once or expires. */
   async rememberOAuthState(nonce: string, flow: OAuthFlow, ttlMs: number): Promise<void> {
-    await this.#redis.set(key.oauthState(nonce), JSON.stringify(flow), 'PX', ttlMs);
+    await this.#redis.set(this.#key.oauthState(nonce), JSON.stringify(flow), 'PX', ttlMs);
   }
 
   /** Takes the nonce's flow, once: a second use (a replay) gets null. */
   async consumeOAuthState(nonce: string): Promise<OAuthFlow | null> {
-    const raw = await this.#redis.getdel(key.oauthState(nonce));
+    const raw = await this.#redis.getdel(this.#key.oauthState(nonce));
     if (raw === null) return null;
     // A flow started before flows carried their link held the connection id alone.
     if (CONNECTION_ID_PATTERN.test(raw)) return { connectionId: raw, link: null };
@@ -188,10 +199,10 @@ export class ConnectionStore {
    * windows) must not both connect it. False when another one holds it.
    */
   async claimCompletion(id: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(key.completing(id), '1', 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.#redis.set(this.#key.completing(id), '1', 'PX', ttlMs, 'NX')) === 'OK';
   }
 
   async releaseCompletion(id: string): Promise<void> {
-    await this.#redis.del(key.completing(id));
+    await this.#redis.del(this.#key.completing(id));
   }
 }

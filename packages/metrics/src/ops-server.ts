@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { healthAnswer, LIVE, type Readiness } from '@auphonic-bridge/runtime';
 import type { Registry } from 'prom-client';
 
 /** More GET routes answering JSON, e.g. the ingress's /queue-depth. */
 export type JsonRoutes = Record<string, () => Promise<unknown>>;
-
-/** Ready or not, and, when not, why (shown in /healthz's answer). */
-export type Readiness = () => Promise<boolean | { ready: boolean; reason: string }>;
 
 /**
  * A service's small operations port (METRICS_PORT), apart from anything the
@@ -20,15 +18,9 @@ export function createOpsServer(registry: Registry, isReady: Readiness, json: Js
     };
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
-    if (path === '/livez') return send(200, 'application/json', '{"status":"ok"}\n');
+    if (path === '/livez') return send(200, 'application/json', `${JSON.stringify(LIVE)}\n`);
     if (path === '/healthz') {
-      void isReady()
-        .catch(() => ({ ready: false, reason: 'readiness check failed' }))
-        .then((answer) => {
-          const { ready, reason } = typeof answer === 'boolean' ? { ready: answer, reason: undefined } : answer;
-          const body = ready ? { status: 'ok' } : { status: 'unavailable', ...(reason ? { reason } : {}) };
-          send(ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
-        });
+      void healthAnswer(isReady).then(({ statusCode, body }) => send(statusCode, 'application/json', `${JSON.stringify(body)}\n`));
       return;
     }
     if (path === '/metrics') {

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { createOpsServer, createRegistry, type Readiness } from '../src/index.ts';
+import type { Readiness } from '@auphonic-bridge/runtime';
+import { createOpsServer, createRegistry } from '../src/index.ts';
 
 describe('createOpsServer', () => {
   const servers: Server[] = [];

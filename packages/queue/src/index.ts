@@ -13,3 +13,4 @@ export {
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export { type ConnectionOptions, createProducerConnection, createWorkerConnection, pingRedis } from './redis.ts';
+export { bridgeKeyPrefix, DEFAULT_QUEUE_PREFIX, type RedisSettings, readRedisSettings } from './settings.ts';

@@ -13,8 +13,12 @@ import {
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
-export function createProductionQueue(connection: Redis): ProductionQueue {
-  const queue: ProductionQueue = new Queue(QUEUES.productions, { connection, defaultJobOptions: PRODUCTION_JOB_OPTIONS });
+export function createProductionQueue(connection: Redis, opts: { prefix?: string } = {}): ProductionQueue {
+  const queue: ProductionQueue = new Queue(QUEUES.productions, {
+    connection,
+    prefix: opts.prefix,
+    defaultJobOptions: PRODUCTION_JOB_OPTIONS,
+  });
   // Callers see failures on add(); without a listener an 'error' event would crash the process.
   queue.on('error', () => {});
   return queue;

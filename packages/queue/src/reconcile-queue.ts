@@ -4,8 +4,8 @@ import { QUEUES, RECONCILE_JOB_NAMES, RECONCILE_JOB_OPTIONS, type ReconcileJobDa
 
 export type ReconcileQueue = Queue<ReconcileJobData>;
 
-export function createReconcileQueue(connection: Redis): ReconcileQueue {
-  const queue: ReconcileQueue = new Queue(QUEUES.reconcile, { connection, defaultJobOptions: RECONCILE_JOB_OPTIONS });
+export function createReconcileQueue(connection: Redis, opts: { prefix?: string } = {}): ReconcileQueue {
+  const queue: ReconcileQueue = new Queue(QUEUES.reconcile, { connection, prefix: opts.prefix, defaultJobOptions: RECONCILE_JOB_OPTIONS });
   // Callers see failures on add(); without a listener an 'error' event would crash the process.
   queue.on('error', () => {});
   return queue;

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisSettings } from './settings.ts';
 
 export interface ConnectionOptions {
   /** Where a connection problem is said (once per problem, by its code): without a listener, ioredis's 'error' would crash the process. */
@@ -15,9 +16,9 @@ function withErrorListener(redis: Redis, opts: ConnectionOptions): Redis {
  * For code that answers a request (the ingress): fail at once while Redis is
  * away instead of queueing commands, so the caller can answer 503.
  */
-export function createProducerConnection(redisUrl: URL, opts: ConnectionOptions = {}): Redis {
+export function createProducerConnection(settings: Pick<RedisSettings, 'url'>, opts: ConnectionOptions = {}): Redis {
   return withErrorListener(
-    new Redis(redisUrl.toString(), {
+    new Redis(settings.url.toString(), {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,
@@ -29,9 +30,9 @@ export function createProducerConnection(redisUrl: URL, opts: ConnectionOptions 
 }
 
 /** For workers: BullMQ's blocking commands need maxRetriesPerRequest null. */
-export function createWorkerConnection(redisUrl: URL, opts: ConnectionOptions = {}): Redis {
+export function createWorkerConnection(settings: Pick<RedisSettings, 'url'>, opts: ConnectionOptions = {}): Redis {
   return withErrorListener(
-    new Redis(redisUrl.toString(), {
+    new Redis(settings.url.toString(), {
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(times * 200, 5_000),
       ...opts.redis,

@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import type { EnvReader } from './env.ts';
 
 export type { Logger } from 'pino';
 
@@ -39,3 +40,8 @@ export function createLogger(opts: {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** LOG_LEVEL, read the same way by every service. */
+export function readLogLevel(r: EnvReader): string {
+  return r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
+}

@@ -1,9 +1,11 @@
+import { WEBHOOK_PATHS } from './webhook-paths.ts';
+
 /** Keys whose values are credentials wherever they appear. */
 const SECRET_KEY = /token|secret|password|authorization|api_?key|credential/i;
 
 /** Credentials that travel inside URLs: our webhook's path secret, bearer tokens and signatures in queries. */
 const URL_SECRETS: Array<[RegExp, string]> = [
-  [/(\/webhooks\/auphonic\/)[^/?#\s"']+/g, '$1[redacted]'],
+  [new RegExp(`(${WEBHOOK_PATHS.production.replaceAll('/', '\\/')})[^/?#\\s"']+`, 'g'), '$1[redacted]'],
   [
     /([?&](?:bearer_token|access_token|token|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|signature)=)[^&#\s"']+/gi,
     '$1[redacted]',

@@ -1,4 +1,4 @@
-import { type Logger, matchesAnySecret } from '@auphonic-bridge/runtime';
+import { healthAnswer, LIVE, type Logger, matchesAnySecret, type Readiness, redactCredentials } from '@auphonic-bridge/runtime';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -11,28 +11,17 @@ export interface DashboardDeps {
   queues: Queue[];
   credentials: { user: string; password: string } | null;
   allowActions: boolean;
-  isReady: () => Promise<boolean>;
-}
-
-/** Keys whose values must never be shown, should a job ever carry one. */
-const SECRET_KEY = /token|secret|password|authorization|api_?key/i;
-
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redact(v)]));
-  }
-  return value;
+  isReady: Readiness;
 }
 
 /** bull-board over every queue, behind HTTP Basic (bull-board has no authentication of its own). */
 export async function buildApp(deps: DashboardDeps) {
   const app = Fastify({ loggerInstance: deps.logger, requestTimeout: 30_000 });
 
-  app.get('/livez', async () => ({ status: 'ok' }));
+  app.get('/livez', async () => LIVE);
   app.get('/healthz', async (_req, reply) => {
-    const ready = await deps.isReady().catch(() => false);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable' });
+    const { statusCode, body } = await healthAnswer(deps.isReady);
+    return reply.code(statusCode).send(body);
   });
 
   await app.register(async (board) => {
@@ -52,8 +41,9 @@ export async function buildApp(deps: DashboardDeps) {
     createBullBoard({
       queues: deps.queues.map((q) => {
         const adapter = new BullMQAdapter(q, { readOnlyMode: !deps.allowActions, allowRetries: deps.allowActions });
-        adapter.setFormatter('data', redact);
-        adapter.setFormatter('returnValue', redact);
+        // Jobs carry ids only; should one ever carry a credential, it is not shown.
+        adapter.setFormatter('data', redactCredentials);
+        adapter.setFormatter('returnValue', redactCredentials);
         return adapter;
       }),
       serverAdapter,

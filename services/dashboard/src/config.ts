@@ -1,7 +1,9 @@
-import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
+import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
+import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
 
 export interface DashboardConfig {
-  redisUrl: URL;
+  /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
+  redis: RedisSettings;
   port: number;
   host: string;
   logLevel: string;
@@ -18,10 +20,10 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const user = open ? r.optionalString('DASHBOARD_USER') : r.string('DASHBOARD_USER');
   const password = open ? r.optionalString('DASHBOARD_PASSWORD') : r.string('DASHBOARD_PASSWORD', { minLength: 12 });
   const config: DashboardConfig = {
-    redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
+    redis: readRedisSettings(r),
     port: r.int('PORT', { default: 3001, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
-    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    logLevel: readLogLevel(r),
     credentials: user && password ? { user, password } : null,
     allowActions: r.bool('DASHBOARD_ALLOW_ACTIONS', { default: false }),
   };

@@ -1,29 +1,19 @@
-import { createProducerConnection, createProductionQueue, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import type { DashboardConfig } from './config.ts';
+import { type DashboardContext, fromConfig } from './context.ts';
 
-/** The dashboard process: one Redis connection, the queues, the web app. */
+/** The dashboard process: the web app over the queues; start and stop only (the parts come from context.ts). */
 export class DashboardService implements Service {
-  readonly #config: DashboardConfig;
-  readonly #logger: Logger;
-  readonly #redis: Redis;
-  readonly #queues: Queue[];
+  readonly #ctx: DashboardContext;
   #app: Awaited<ReturnType<typeof buildApp>> | undefined;
 
-  private constructor(config: DashboardConfig, logger: Logger) {
-    this.#config = config;
-    this.#logger = logger;
-    this.#redis = createProducerConnection(config.redisUrl);
-    this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
-    this.#queues = [createProductionQueue(this.#redis), new Queue(QUEUES.reconcile, { connection: this.#redis })];
-    for (const q of this.#queues) q.on('error', () => {});
+  private constructor(ctx: DashboardContext) {
+    this.#ctx = ctx;
   }
 
   static create(config: DashboardConfig, logger: Logger): DashboardService {
-    return new DashboardService(config, logger);
+    return new DashboardService(fromConfig(config, logger));
   }
 
   get url(): string {
@@ -33,20 +23,15 @@ export class DashboardService implements Service {
   }
 
   async start(): Promise<void> {
-    if (!this.#config.credentials) this.#logger.warn('DASHBOARD_OPEN=true: the dashboard has no authentication');
-    this.#app = await buildApp({
-      logger: this.#logger,
-      queues: this.#queues,
-      credentials: this.#config.credentials,
-      allowActions: this.#config.allowActions,
-      isReady: async () => this.#redis.status === 'ready' && (await this.#redis.ping()) === 'PONG',
-    });
-    await this.#app.listen({ port: this.#config.port, host: this.#config.host });
+    const { config, logger, queues, isReady } = this.#ctx;
+    if (!config.credentials) logger.warn('DASHBOARD_OPEN=true: the dashboard has no authentication');
+    this.#app = await buildApp({ logger, queues, credentials: config.credentials, allowActions: config.allowActions, isReady });
+    await this.#app.listen({ port: config.port, host: config.host });
   }
 
   async destroy(): Promise<void> {
     await this.#app?.close();
-    for (const q of this.#queues) await q.close().catch(() => {});
-    this.#redis.disconnect();
+    for (const q of this.#ctx.queues) await q.close().catch(() => {});
+    this.#ctx.redis.disconnect();
   }
 }

@@ -1,16 +1,16 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { IngressMetrics } from '@auphonic-bridge/metrics';
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
-import type { Logger } from '@auphonic-bridge/runtime';
+import { type Logger, type Readiness, WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import Fastify, { type FastifyError } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
 import { RouteLogController } from './log-controller.ts';
+import { openApi } from './openapi.ts';
 import { adminConnectionRoutes } from './routes/admin-connections.ts';
 import { oauthRoutes } from './routes/oauth.ts';
-import { openApiRoutes } from './routes/openapi.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { productionWebhookRoutes } from './routes/production-webhook.ts';
 import { serviceWebhookRoutes } from './routes/service-webhook.ts';
@@ -18,10 +18,11 @@ import { serviceWebhookRoutes } from './routes/service-webhook.ts';
 export interface AppDeps {
   logger: Logger;
   enqueuer: Enqueuer;
-  isReady: () => Promise<boolean>;
+  isReady: Readiness;
   metrics: IngressMetrics;
-  /** The producer connection; the service webhook's rate limit counts there. */
+  /** The producer connection; the service webhook's rate limit counts there, under keyPrefix. */
   redis: Redis;
+  keyPrefix: string;
   webhookSecrets: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
@@ -60,13 +61,19 @@ export function buildApp(deps: AppDeps) {
     if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
   });
 
+  app.register(openApi);
   app.register(operationsRoutes, { isReady: deps.isReady });
-  app.register(openApiRoutes);
   if (deps.webhookSecrets.length > 0) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
   }
   if (deps.service) {
-    app.register(serviceWebhookRoutes, { ...deps.service, enqueuer: deps.enqueuer, bodyLimit: deps.bodyLimit, redis: deps.redis });
+    app.register(serviceWebhookRoutes, {
+      ...deps.service,
+      enqueuer: deps.enqueuer,
+      bodyLimit: deps.bodyLimit,
+      redis: deps.redis,
+      keyPrefix: deps.keyPrefix,
+    });
     app.register(adminConnectionRoutes, deps.service);
     app.register(oauthRoutes, deps.service);
   }
@@ -76,8 +83,8 @@ export function buildApp(deps: AppDeps) {
 export type App = ReturnType<typeof buildApp>;
 
 function webhookRouteLabel(url: string | undefined): string | null {
-  if (url?.startsWith('/webhooks/auphonic/')) return 'production';
-  if (url?.startsWith('/webhooks/service/')) return 'service';
+  if (url?.startsWith(WEBHOOK_PATHS.production)) return 'production';
+  if (url?.startsWith(WEBHOOK_PATHS.service)) return 'service';
   return null;
 }
 

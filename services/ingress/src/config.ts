@@ -1,5 +1,6 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
-import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
+import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
+import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
 
 /** Settings of the External Service mode (OAuth connect, JWT webhooks, admin API). */
 export interface ExternalServiceConfig {
@@ -24,7 +25,8 @@ export interface ExternalServiceConfig {
 }
 
 export interface IngressConfig {
-  redisUrl: URL;
+  /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
+  redis: RedisSettings;
   /** Production webhooks: the current secret first; a previous one is accepted during rotation. Empty: off. */
   webhookSecrets: string[];
   port: number;
@@ -37,6 +39,8 @@ export interface IngressConfig {
   bodyLimit: number;
   /** How long enqueueing may take before the webhook is answered 503. */
   enqueueTimeoutMs: number;
+  /** Answer 2xx only once Redis has fsynced the job to its AOF (WAITAOF, Redis 7.2 or later). */
+  enqueueWaitAof: boolean;
   externalService: ExternalServiceConfig | null;
 }
 
@@ -50,15 +54,16 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const secret = r.secret('WEBHOOK_SECRET', { ...SECRET, optional: externalService !== null });
   const previous = r.secret('WEBHOOK_SECRET_PREVIOUS', { ...SECRET, optional: true });
   const config: IngressConfig = {
-    redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
+    redis: readRedisSettings(r),
     webhookSecrets: [secret, previous].filter(Boolean),
     port: r.int('PORT', { default: 3000, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
     metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
     metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),
-    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    logLevel: readLogLevel(r),
     bodyLimit: r.int('WEBHOOK_BODY_LIMIT', { default: 16 * 1024, min: 256, max: 1024 * 1024 }),
     enqueueTimeoutMs: r.int('ENQUEUE_TIMEOUT_MS', { default: 5_000, min: 100, max: 50_000 }),
+    enqueueWaitAof: r.bool('ENQUEUE_WAIT_AOF', { default: false }),
     externalService,
   };
   r.done();

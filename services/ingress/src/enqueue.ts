@@ -12,24 +12,32 @@ export interface Enqueuer {
 }
 
 /** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
-export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number }): Enqueuer {
+export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number; waitForAof?: boolean }): Enqueuer {
   let events: QueueEvents | undefined;
   let eventsConnection: Redis | undefined;
+  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0]) => {
+    const added = await addProductionJob(queue, job);
+    if (opts.waitForAof) {
+      // WAITAOF numlocal numreplicas timeout: answered once this connection's writes are fsynced locally.
+      const [local] = (await connection.call('WAITAOF', 1, 0, opts.timeoutMs)) as [number, number];
+      if (local < 1) throw new Error('the job was not fsynced in time');
+    }
+    return added.id as string;
+  };
   return {
     async enqueueProduction(job) {
-      const add = addProductionJob(queue, job);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('enqueue timed out')), opts.timeoutMs);
-      });
+      const work = durable(job);
+      const timedOut = AbortSignal.timeout(opts.timeoutMs);
+      const late = new Promise<never>((_, reject) =>
+        timedOut.addEventListener('abort', () => reject(new Error('enqueue timed out')), { once: true }),
+      );
+      // Whichever loses the race settles later, unobserved.
+      work.catch(() => {});
+      late.catch(() => {});
       try {
-        const added = await Promise.race([add, timeout]);
-        return added.id as string;
+        return await Promise.race([work, late]);
       } catch (err) {
-        add.catch(() => {});
         throw Object.assign(queueUnavailable(), { cause: err });
-      } finally {
-        clearTimeout(timer);
       }
     },
     async waitForResult(jobId, timeoutMs) {
@@ -37,7 +45,7 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
         // A blocking connection of its own, made only when someone waits.
         if (!events) {
           eventsConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-          events = new QueueEvents(QUEUES.productions, { connection: eventsConnection });
+          events = new QueueEvents(QUEUES.productions, { connection: eventsConnection, prefix: queue.opts.prefix });
           events.on('error', () => {});
         }
         const job = await Job.fromId<unknown, ProductionJobResult>(queue, jobId);

@@ -1,62 +1,41 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { createOpsServer, createRegistry, ingressMetrics, QueueStats, registerQueueMetrics } from '@auphonic-bridge/metrics';
-import {
-  createProducerConnection,
-  createProductionQueue,
-  createReconcileQueue,
-  type ProductionQueue,
-  type ReconcileQueue,
-} from '@auphonic-bridge/queue';
+import { createOpsServer } from '@auphonic-bridge/metrics';
+import { bridgeKeyPrefix } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
-import type { Redis } from 'ioredis';
 import { type App, buildApp } from './app.ts';
 import type { IngressConfig } from './config.ts';
-import { createEnqueuer, type Enqueuer } from './enqueue.ts';
+import { fromConfig, type IngressContext, type IngressOverrides } from './context.ts';
+import { warnIfNotDurable } from './durability.ts';
 
-/** Autoscalers and Prometheus may poll often: Redis sees one read of the queues per second at most. */
-const QUEUE_STATS_TTL_MS = 1000;
-
-/** The ingress process: Redis connection, queue producer, the public HTTP server and the operations one. */
+/** The ingress process: the public HTTP server and the operations one; start and stop only (the parts come from context.ts). */
 export class IngressService implements Service {
   readonly app: App;
+  readonly #ctx: IngressContext;
   readonly #ops: Server;
-  readonly #config: IngressConfig;
-  readonly #redis: Redis;
-  readonly #enqueuer: Enqueuer;
-  readonly #queue: ProductionQueue;
-  /** For catch-ups of re-authorised connections; made only in External Service mode. */
-  #reconcileQueue: ReconcileQueue | undefined;
 
-  private constructor(config: IngressConfig, logger: Logger) {
-    this.#config = config;
-    this.#redis = createProducerConnection(config.redisUrl);
-    this.#redis.on('error', (err: NodeJS.ErrnoException) => logger.warn({ code: err.code }, 'redis connection problem'));
-    this.#queue = createProductionQueue(this.#redis);
-    // Without a listener an 'error' event would crash the process; callers see failures on add().
-    this.#queue.on('error', () => {});
-    this.#enqueuer = createEnqueuer(this.#queue, this.#redis, { timeoutMs: config.enqueueTimeoutMs });
-    const registry = createRegistry('ingress');
-    const stats = registerQueueMetrics(registry, new QueueStats([this.#queue], { ttlMs: QUEUE_STATS_TTL_MS }));
-    this.#ops = createOpsServer(registry, async () => ({ ready: await this.#ping(), reason: 'redis unreachable' }), {
+  private constructor(ctx: IngressContext) {
+    this.#ctx = ctx;
+    const { config, stats } = ctx;
+    this.#ops = createOpsServer(ctx.registry, ctx.isReady, {
       '/queue-depth': async () => ({ queues: Object.fromEntries([...(await stats.get())].map(([name, f]) => [name, f.depth])) }),
     });
     this.app = buildApp({
-      logger,
-      enqueuer: this.#enqueuer,
-      isReady: () => this.#ping(),
-      metrics: ingressMetrics(registry),
-      redis: this.#redis,
+      logger: ctx.logger,
+      enqueuer: ctx.enqueuer,
+      isReady: ctx.isReady,
+      metrics: ctx.metrics,
+      redis: ctx.redis,
+      keyPrefix: bridgeKeyPrefix(config.redis),
       webhookSecrets: config.webhookSecrets,
       bodyLimit: config.bodyLimit,
-      service: config.externalService && this.#serviceDeps(config.externalService),
+      service: ctx.service,
     });
   }
 
-  static create(config: IngressConfig, logger: Logger): IngressService {
-    return new IngressService(config, logger);
+  static create(config: IngressConfig, logger: Logger, overrides: IngressOverrides = {}): IngressService {
+    return new IngressService(fromConfig(config, logger, overrides));
   }
 
   /** The address it listens on, once started. */
@@ -71,35 +50,26 @@ export class IngressService implements Service {
 
   /** Gives Redis a moment to connect first, but listens either way: /healthz then says 503. */
   async start(): Promise<void> {
-    if (this.#redis.status !== 'ready') {
-      await Promise.race([once(this.#redis, 'ready'), sleep(5_000, undefined, { ref: false })]).catch(() => {});
+    const { config, redis, logger } = this.#ctx;
+    if (redis.status !== 'ready') {
+      await Promise.race([once(redis, 'ready'), sleep(5_000, undefined, { ref: false })]).catch(() => {});
     }
-    this.#ops.listen(this.#config.metricsPort, this.#config.metricsHost);
+    if (redis.status === 'ready') await warnIfNotDurable(redis, config.enqueueWaitAof, logger);
+    this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
-    await this.app.listen({ port: this.#config.port, host: this.#config.host });
+    await this.app.listen({ port: config.port, host: config.host });
   }
 
   /** Stops taking requests, lets those in flight finish, then lets go of Redis. */
   async destroy(): Promise<void> {
+    const { enqueuer, queue, service, redis } = this.#ctx;
     await this.app.close();
     this.#ops.close();
     this.#ops.closeAllConnections();
-    await this.#enqueuer.close().catch(() => {});
-    await this.#queue.close().catch(() => {});
-    await this.#reconcileQueue?.close().catch(() => {});
-    this.#redis.disconnect();
-  }
-
-  #serviceDeps(config: NonNullable<IngressConfig['externalService']>) {
-    const sealer = new Sealer(config.encryptionKeys);
-    this.#reconcileQueue = createReconcileQueue(this.#redis);
-    return { config, sealer, store: new ConnectionStore(this.#redis, sealer), reconcileQueue: this.#reconcileQueue };
-  }
-
-  async #ping(): Promise<boolean> {
-    if (this.#redis.status !== 'ready') return false;
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
-    return Promise.race([this.#redis.ping().then((r: string) => r === 'PONG'), timeout]);
+    await enqueuer.close().catch(() => {});
+    await queue.close().catch(() => {});
+    await service?.reconcileQueue.close().catch(() => {});
+    redis.disconnect();
   }
 }
 

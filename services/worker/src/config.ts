@@ -1,9 +1,11 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
-import { EnvReader, LOG_LEVELS } from '@auphonic-bridge/runtime';
+import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
+import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
 import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
 
 export interface WorkerConfig {
-  redisUrl: URL;
+  /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
+  redis: RedisSettings;
   auphonicBaseUrl: URL;
   /** For production webhooks of the API-key account; null when this worker serves only connections. */
   auphonicApiKey: string | null;
@@ -57,12 +59,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const encryptionKey = readEncryptionKeys(r, { optional: true });
   const apiKey = encryptionKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
   const config: WorkerConfig = {
-    redisUrl: r.url('REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] }),
+    redis: readRedisSettings(r),
     auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
     auphonicApiKey: apiKey,
     encryptionKey,
     storage: readStorageSettings(r),
-    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    logLevel: readLogLevel(r),
     metricsPort: r.int('METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
     metricsHost: r.string('METRICS_HOST', { default: '0.0.0.0' }),
     concurrency: r.int('WORKER_CONCURRENCY', { default: 2, min: 1, max: 64 }),

@@ -1,6 +1,13 @@
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { createRegistry, type Registry, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
-import { createProductionQueue, createWorkerConnection, type Owner, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import {
+  bridgeKeyPrefix,
+  createProductionQueue,
+  createWorkerConnection,
+  type Owner,
+  type ProductionQueue,
+  QUEUES,
+} from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
 import type { Redis } from 'ioredis';
@@ -20,16 +27,19 @@ export interface WorkerContext {
   credentials: (owner: Owner) => Promise<Credentials>;
   productions: ProductionQueue;
   progress: ProgressWatch;
+  /** Where the bridge's own keys (watermarks, connections) live in Redis. */
+  keyPrefix: string;
 }
 
 /** What a test may put in place of the real thing. */
 export type WorkerOverrides = Partial<Pick<WorkerContext, 'redis' | 'storage'>>;
 
 export async function fromConfig(config: WorkerConfig, logger: Logger, overrides: WorkerOverrides = {}): Promise<WorkerContext> {
-  const redis = overrides.redis ?? createWorkerConnection(config.redisUrl, { logger });
+  const redis = overrides.redis ?? createWorkerConnection(config.redis, { logger });
+  const keyPrefix = bridgeKeyPrefix(config.redis);
   const registry = createRegistry('worker');
   const metrics = workerMetrics(registry, [QUEUES.productions]);
-  const connections = config.encryptionKey ? new ConnectionStore(redis, new Sealer(config.encryptionKey)) : null;
+  const connections = config.encryptionKey ? new ConnectionStore(redis, new Sealer(config.encryptionKey), { keyPrefix }) : null;
   const credentials = createCredentials({
     baseUrl: config.auphonicBaseUrl,
     apiKey: config.auphonicApiKey,
@@ -47,7 +57,8 @@ export async function fromConfig(config: WorkerConfig, logger: Logger, overrides
     metrics,
     connections,
     credentials,
-    productions: createProductionQueue(redis),
+    productions: createProductionQueue(redis, { prefix: config.redis.prefix }),
+    keyPrefix,
     progress: new ProgressWatch(),
   };
 }

@@ -19,6 +19,8 @@ export interface ReconcileDeps {
   queue: ProductionQueue;
   /** Keeps each owner's watermark: where the last complete scan began. */
   redis: Redis;
+  /** The bridge's own keys' prefix (QUEUE_PREFIX's). */
+  keyPrefix?: string;
   pageSize: number;
   /** How far back the first scan of an owner looks. */
   lookbackMs: number;
@@ -45,7 +47,8 @@ interface Target {
   serviceUuid: string | null;
 }
 
-const watermarkKey = (owner: Owner) => `bridge:reconcile:since:${owner.kind === 'account' ? 'account' : `connection:${owner.id}`}`;
+const watermarkKey = (keyPrefix: string, owner: Owner) =>
+  `${keyPrefix}reconcile:since:${owner.kind === 'account' ? 'account' : `connection:${owner.id}`}`;
 
 /**
  * The safety net for webhooks that never came (Auphonic's retries are
@@ -103,7 +106,7 @@ async function learnServiceUuid(deps: ReconcileDeps, c: Connection, log: Logger)
 
 async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileReport, log: Logger): Promise<void> {
   const began = Date.now();
-  const stored = Number(await deps.redis.get(watermarkKey(target.owner)));
+  const stored = Number(await deps.redis.get(watermarkKey(deps.keyPrefix ?? 'bridge:', target.owner)));
   const since = Number.isFinite(stored) && stored > 0 ? stored : began - deps.lookbackMs;
   const { client } = await deps.credentials(target.owner);
   for (let page = 0, offset = 0; page < MAX_PAGES; page++, offset += deps.pageSize) {
@@ -121,7 +124,7 @@ async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileR
     if (list.length < deps.pageSize || newer === 0) break;
   }
   // Only a complete scan moves the watermark: an owner that failed half-way is looked at from the same point again.
-  await deps.redis.set(watermarkKey(target.owner), String(began - WATERMARK_OVERLAP_MS));
+  await deps.redis.set(watermarkKey(deps.keyPrefix ?? 'bridge:', target.owner), String(began - WATERMARK_OVERLAP_MS));
 }
 
 /** Queues the production if it is finished, ours, and not handled in its current version. */

@@ -10,8 +10,13 @@ import { type ReconcileDeps, type ReconcileReport, reconcile } from './reconcile
  * ingress adds a round for one connection when it was authorised again. Each
  * scheduled round also sweeps what dead workers left in storage.
  */
-export function createReconciler(connection: Redis, deps: ReconcileDeps, logger: Logger, opts: { onSwept?: (n: number) => void } = {}) {
-  const queue = createReconcileQueue(connection);
+export function createReconciler(
+  connection: Redis,
+  deps: ReconcileDeps,
+  logger: Logger,
+  opts: { prefix?: string; onSwept?: (n: number) => void } = {},
+) {
+  const queue = createReconcileQueue(connection, { prefix: opts.prefix });
   const log = logger.child({ queue: QUEUES.reconcile });
   const run = async (job: Job<ReconcileJobData>): Promise<ReconcileReport & { swept?: number }> => {
     if (job.name === RECONCILE_JOB_NAMES.connection && 'connectionId' in job.data) {
@@ -23,7 +28,7 @@ export function createReconciler(connection: Redis, deps: ReconcileDeps, logger:
     opts.onSwept?.(swept);
     return { ...report, swept };
   };
-  const worker = new Worker<ReconcileJobData>(QUEUES.reconcile, run, { connection, autorun: false, concurrency: 1 });
+  const worker = new Worker<ReconcileJobData>(QUEUES.reconcile, run, { connection, prefix: opts.prefix, autorun: false, concurrency: 1 });
   worker.on('error', (err) => log.error({ err: { message: err.message } }, 'reconciler error'));
   let running: Promise<void> | undefined;
   return {

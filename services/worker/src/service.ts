@@ -42,6 +42,7 @@ export class WorkerService implements Service {
     );
     this.#worker = new Worker(QUEUES.productions, processor, {
       connection: redis,
+      prefix: config.redis.prefix,
       autorun: false,
       concurrency: config.concurrency,
       // A dead worker's jobs are taken over within about lockDuration + stalledInterval.
@@ -66,12 +67,13 @@ export class WorkerService implements Service {
         storage,
         queue: productions,
         redis,
+        keyPrefix: ctx.keyPrefix,
         pageSize: config.reconcileLimit,
         lookbackMs: config.reconcileLookbackMs,
         onRecovered: (owner) => metrics.reconcileRecovered.inc({ owner_kind: owner.kind }),
       },
       logger,
-      { onSwept: (n) => metrics.storageSwept.inc(n) },
+      { prefix: config.redis.prefix, onSwept: (n) => metrics.storageSwept.inc(n) },
     );
     registerQueueMetrics(ctx.registry, [productions, this.#reconciler.queue]);
     this.#ops = createOpsServer(ctx.registry, async () => {

@@ -1,11 +1,15 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
 import { matchesAnySecret } from '@auphonic-bridge/runtime';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { authorizeUrlFor } from '../connect-links.ts';
 import { HttpError } from '../errors.ts';
+import { ADMIN, ConnectionIdParams, errors } from '../schemas/common.ts';
+import { AuthorizeLink, Connection as ConnectionBody, ConnectionList, CreateConnectionBody, ServiceBody } from '../schemas/connections.ts';
 
 export interface AdminOptions {
   config: ExternalServiceConfig;
@@ -13,15 +17,14 @@ export interface AdminOptions {
   sealer: Sealer;
 }
 
-const displayName = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const customData = {} as const;
-const returnUrl = { type: 'string', maxLength: 2000, pattern: '^https?://' } as const;
-const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } }, required: ['id'] } as const;
+const unauthorized = { 401: 'no or wrong ADMIN_TOKEN' };
+const notFound = { ...unauthorized, 404: 'no such connection' };
 
 /** The admin API of the host's own backend: connections, never their tokens. Bearer ADMIN_TOKEN. */
-export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
+export async function adminConnectionRoutes(instance: FastifyInstance, opts: AdminOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, sealer } = opts;
-  const show = (c: Connection) => ({
+  const show = (c: Connection): ConnectionBody => ({
     id: c.id,
     display_name: c.displayName,
     custom_data: c.customData,
@@ -49,16 +52,14 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
     }
   });
 
-  app.post<{ Body: { display_name: string; custom_data?: unknown; return_url?: string } }>(
+  app.post(
     '/api/connections',
     {
       schema: {
-        body: {
-          type: 'object',
-          properties: { display_name: displayName, custom_data: customData, return_url: returnUrl },
-          required: ['display_name'],
-          additionalProperties: false,
-        },
+        summary: 'Start connecting a user: answers the link to send their browser to',
+        security: ADMIN,
+        body: CreateConnectionBody,
+        response: { 201: AuthorizeLink, ...errors({ 400: 'invalid body', ...unauthorized }) },
       },
     },
     async (request, reply) => {
@@ -74,30 +75,62 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
 
   // Connecting again (a new token, e.g. after needs_reauth) is the host's decision, never a reused link's.
   // The link works once, and only for the Auphonic user the connection already has.
-  app.post<{ Params: { id: string } }>('/api/connections/:id/reconnect', { schema: { params: idParams } }, async (request) => {
-    const c = await store.renewConnectLink((await found(request.params.id)).id);
-    if (!c) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
-    request.log.info({ connection: c.id, status: c.status }, 'reconnect link issued');
-    return { id: c.id, authorize_url: authorizeUrl(c) };
-  });
+  app.post(
+    '/api/connections/:id/reconnect',
+    {
+      schema: {
+        summary: 'A new link to authorise this connection again (same Auphonic user only); earlier links stop working',
+        security: ADMIN,
+        params: ConnectionIdParams,
+        response: { 200: AuthorizeLink, ...errors(notFound) },
+      },
+    },
+    async (request) => {
+      const c = await store.renewConnectLink((await found(request.params.id)).id);
+      if (!c) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
+      request.log.info({ connection: c.id, status: c.status }, 'reconnect link issued');
+      return { id: c.id, authorize_url: authorizeUrl(c) };
+    },
+  );
 
-  app.get('/api/connections', async () => ({ connections: (await store.list()).map(show) }));
+  app.get(
+    '/api/connections',
+    {
+      schema: {
+        summary: 'List connections (never their tokens)',
+        security: ADMIN,
+        response: { 200: ConnectionList, ...errors(unauthorized) },
+      },
+    },
+    async () => ({ connections: (await store.list()).map(show) }),
+  );
 
-  app.get<{ Params: { id: string } }>('/api/connections/:id', { schema: { params: idParams } }, async (request) =>
-    show(await found(request.params.id)),
+  app.get(
+    '/api/connections/:id',
+    {
+      schema: {
+        summary: 'One connection',
+        security: ADMIN,
+        params: ConnectionIdParams,
+        response: { 200: ConnectionBody, ...errors(notFound) },
+      },
+    },
+    async (request) => show(await found(request.params.id)),
   );
 
   // Another display_name (or new custom_data) for a user already connected: no new OAuth round.
-  app.post<{ Params: { id: string }; Body: { display_name: string; custom_data?: unknown } }>(
+  app.post(
     '/api/connections/:id/services',
     {
       schema: {
-        params: idParams,
-        body: {
-          type: 'object',
-          properties: { display_name: displayName, custom_data: customData },
-          required: ['display_name'],
-          additionalProperties: false,
+        summary: "Register another display_name/custom_data for this connection's user (the same display_name updates)",
+        security: ADMIN,
+        params: ConnectionIdParams,
+        body: ServiceBody,
+        response: {
+          200: { ...ConnectionBody, description: 'existing connection updated' },
+          201: { ...ConnectionBody, description: 'new connection registered' },
+          ...errors({ ...notFound, 409: 'the user has not authorised yet, or must again' }),
         },
       },
     },
@@ -127,8 +160,19 @@ export async function adminConnectionRoutes(app: FastifyInstance, opts: AdminOpt
   );
 
   // Auphonic documents no way to delete a service: the registration there stays until the user removes it.
-  app.delete<{ Params: { id: string } }>('/api/connections/:id', { schema: { params: idParams } }, async (request, reply) => {
-    if (!(await store.remove(request.params.id))) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/connections/:id',
+    {
+      schema: {
+        summary: 'Remove a connection (its webhook stops working; Auphonic keeps its service entry until the user removes it)',
+        security: ADMIN,
+        params: ConnectionIdParams,
+        response: { 204: Type.Null({ description: 'removed' }), ...errors(notFound) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.remove(request.params.id))) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { authorizeUrl } from '@auphonic-bridge/auphonic';
 import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
+import cookie from '@fastify/cookie';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { completeConnection, redirectUriFor } from '../connect-flow.ts';
 import { linkIsCurrent, readStartLink } from '../connect-links.ts';
 import { HttpError } from '../errors.ts';
+import { HtmlPage } from '../schemas/common.ts';
+import { CallbackQuery, StartQuery } from '../schemas/oauth.ts';
 
 export interface OAuthOptions {
   config: ExternalServiceConfig;
@@ -34,14 +38,30 @@ const linkUsed = (c: Connection) =>
  * sent and checked when Auphonic echoes it; the cookie alone binds the flow
  * when it does not.
  */
-export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Promise<void> {
+export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, sealer } = opts;
   const deps = { config, store, reconcileQueue: opts.reconcileQueue };
-  const secure = config.publicUrl.startsWith('https:');
-  // Under PUBLIC_URL's own path, should the bridge sit behind a path prefix.
-  const path = `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}/oauth`;
-  const cookie = (value: string, maxAgeSeconds: number) =>
-    `${COOKIE}=${value}; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+  // The cookie's signature is the Sealer's: short-lived, for this purpose only, and valid across ENCRYPTION_KEY rotation.
+  await app.register(cookie, {
+    secret: {
+      sign: (value: string) => sealer.sign(`${FLOW}${value}`, FLOW_TTL_MS),
+      unsign: (signed: string) => {
+        const value = sealer.verify(signed);
+        return value?.startsWith(FLOW)
+          ? { valid: true, renew: false, value: value.slice(FLOW.length) }
+          : { valid: false, renew: false, value: null };
+      },
+    },
+  });
+  const flowCookie = {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.publicUrl.startsWith('https:'),
+    // Under PUBLIC_URL's own path, should the bridge sit behind a path prefix.
+    path: `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}/oauth`,
+  } as const;
   const page = (reply: FastifyReply, status: number, title: string, text: string) =>
     reply
       .code(status)
@@ -51,87 +71,118 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthOptions): Pro
         `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>\n`,
       );
 
-  app.get<{ Querystring: { t?: string } }>('/oauth/start', async (request, reply) => {
-    const link = request.query.t ? readStartLink(sealer, request.query.t) : null;
-    const connection = link ? await store.get(link.connectionId) : null;
-    if (!link || !connection) return page(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
-    if (!linkIsCurrent(connection, link.link)) return page(reply, 409, 'Link already used', linkUsed(connection));
-    const nonce = randomBytes(16).toString('base64url');
-    await store.rememberOAuthState(nonce, link, FLOW_TTL_MS);
-    const target = authorizeUrl({ baseUrl: config.auphonicBaseUrl, clientId: config.clientId, redirectUri: redirectUriFor(config) }, nonce);
-    return reply
-      .header('set-cookie', cookie(sealer.sign(`${FLOW}${nonce}`, FLOW_TTL_MS), FLOW_TTL_MS / 1000))
-      .header('cache-control', 'no-store')
-      .redirect(target.toString(), 302);
-  });
+  const pages = (described: Record<number, string>) =>
+    Object.fromEntries(Object.entries(described).map(([status, description]) => [status, { ...HtmlPage, description }]));
 
-  app.get<{ Querystring: { code?: string; state?: string; error?: string } }>('/oauth/callback', async (request, reply) => {
-    reply.header('set-cookie', cookie('', 0));
-    const signed = readCookie(request.headers.cookie, COOKIE);
-    const value = signed ? sealer.verify(signed) : null;
-    const nonce = value?.startsWith(FLOW) ? value.slice(FLOW.length) : null;
-    if (!nonce) {
-      request.log.warn('oauth callback without a valid flow cookie');
-      return page(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
-    }
-    if (request.query.state !== undefined && request.query.state !== nonce) {
-      request.log.warn('oauth callback with a state that does not match the flow cookie');
-      return page(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
-    }
-    // Consumed before the code is used: a replay of the same callback finds nothing.
-    const flow = await store.consumeOAuthState(nonce);
-    if (!flow || !(await store.get(flow.connectionId))) {
-      return page(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
-    }
-    if (request.query.error || !request.query.code) {
-      return page(reply, 400, 'Not connected', `Auphonic did not authorise the connection (${String(request.query.error ?? 'no code')}).`);
-    }
-    // Two windows may have started from one link: only one completes it.
-    if (!(await store.claimCompletion(flow.connectionId, COMPLETION_TTL_MS))) {
-      return page(
-        reply,
-        409,
-        'Not connected',
-        'This connection is being completed in another window. Look there, or start again in a moment.',
+  app.get(
+    '/oauth/start',
+    {
+      schema: {
+        summary: 'Browser: binds the flow to this browser and redirects to Auphonic',
+        querystring: StartQuery,
+        produces: ['text/html'],
+        response: pages({ 302: 'to Auphonic', 400: 'link invalid or expired', 409: 'link already used, or replaced by a newer one' }),
+      },
+    },
+    async (request, reply) => {
+      const link = request.query.t ? readStartLink(sealer, request.query.t) : null;
+      const connection = link ? await store.get(link.connectionId) : null;
+      if (!link || !connection)
+        return page(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
+      if (!linkIsCurrent(connection, link.link)) return page(reply, 409, 'Link already used', linkUsed(connection));
+      const nonce = randomBytes(16).toString('base64url');
+      await store.rememberOAuthState(nonce, link, FLOW_TTL_MS);
+      const target = authorizeUrl(
+        { baseUrl: config.auphonicBaseUrl, clientId: config.clientId, redirectUri: redirectUriFor(config) },
+        nonce,
       );
-    }
-    let connection: Connection;
-    try {
-      // Read again under the claim: the other window may have completed it just now.
-      const current = await store.get(flow.connectionId);
-      if (!current) return page(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
-      if (!linkIsCurrent(current, flow.link)) return page(reply, 409, 'Link already used', linkUsed(current));
-      connection = await completeConnection(deps, current, request.query.code, request.log);
-    } catch (err) {
-      if (err instanceof HttpError && err.statusCode === 409) return page(reply, 409, 'Not connected', err.message);
-      request.log.warn(
-        { connection: flow.connectionId, code: (err as { code?: unknown }).code },
-        `connecting failed: ${(err as Error).message}`,
-      );
-      return page(reply, 502, 'Not connected', 'Auphonic could not complete the connection. Please start again.');
-    } finally {
-      await store.releaseCompletion(flow.connectionId);
-    }
-    request.log.info(
-      { connection: connection.id, user: connection.auphonicUser?.username },
-      'connection authorised and service registered',
-    );
-    if (connection.returnUrl) {
-      const back = new URL(connection.returnUrl);
-      back.searchParams.set('connection', connection.id);
-      back.searchParams.set('status', 'connected');
-      return reply.redirect(back.toString(), 302);
-    }
-    return page(reply, 200, 'Connected', `Your Auphonic account is connected as "${connection.displayName}". You can close this page.`);
-  });
-}
+      return reply
+        .setCookie(COOKIE, nonce, { ...flowCookie, maxAge: FLOW_TTL_MS / 1000 })
+        .header('cache-control', 'no-store')
+        .redirect(target.toString(), 302);
+    },
+  );
 
-function readCookie(header: string | undefined, name: string): string | null {
-  for (const part of header?.split(';') ?? []) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return null;
+  app.get(
+    '/oauth/callback',
+    {
+      schema: {
+        summary: "Browser: Auphonic's redirect back with the code",
+        querystring: CallbackQuery,
+        produces: ['text/html'],
+        response: pages({
+          200: 'connected',
+          302: 'to return_url',
+          400: 'not from the browser that started it, forged, replayed or expired',
+          409: 'link already used, or another Auphonic user than the connection has',
+          502: 'Auphonic could not complete it',
+        }),
+      },
+    },
+    async (request, reply) => {
+      reply.clearCookie(COOKIE, { path: flowCookie.path });
+      const signed = request.cookies[COOKIE];
+      const nonce = signed ? request.unsignCookie(signed).value : null;
+      if (!nonce) {
+        request.log.warn('oauth callback without a valid flow cookie');
+        return page(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
+      }
+      if (request.query.state !== undefined && request.query.state !== nonce) {
+        request.log.warn('oauth callback with a state that does not match the flow cookie');
+        return page(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
+      }
+      // Consumed before the code is used: a replay of the same callback finds nothing.
+      const flow = await store.consumeOAuthState(nonce);
+      if (!flow || !(await store.get(flow.connectionId))) {
+        return page(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
+      }
+      if (request.query.error || !request.query.code) {
+        return page(
+          reply,
+          400,
+          'Not connected',
+          `Auphonic did not authorise the connection (${String(request.query.error ?? 'no code')}).`,
+        );
+      }
+      // Two windows may have started from one link: only one completes it.
+      if (!(await store.claimCompletion(flow.connectionId, COMPLETION_TTL_MS))) {
+        return page(
+          reply,
+          409,
+          'Not connected',
+          'This connection is being completed in another window. Look there, or start again in a moment.',
+        );
+      }
+      let connection: Connection;
+      try {
+        // Read again under the claim: the other window may have completed it just now.
+        const current = await store.get(flow.connectionId);
+        if (!current) return page(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
+        if (!linkIsCurrent(current, flow.link)) return page(reply, 409, 'Link already used', linkUsed(current));
+        connection = await completeConnection(deps, current, request.query.code, request.log);
+      } catch (err) {
+        if (err instanceof HttpError && err.statusCode === 409) return page(reply, 409, 'Not connected', err.message);
+        request.log.warn(
+          { connection: flow.connectionId, code: (err as { code?: unknown }).code },
+          `connecting failed: ${(err as Error).message}`,
+        );
+        return page(reply, 502, 'Not connected', 'Auphonic could not complete the connection. Please start again.');
+      } finally {
+        await store.releaseCompletion(flow.connectionId);
+      }
+      request.log.info(
+        { connection: connection.id, user: connection.auphonicUser?.username },
+        'connection authorised and service registered',
+      );
+      if (connection.returnUrl) {
+        const back = new URL(connection.returnUrl);
+        back.searchParams.set('connection', connection.id);
+        back.searchParams.set('status', 'connected');
+        return reply.redirect(back.toString(), 302);
+      }
+      return page(reply, 200, 'Connected', `Your Auphonic account is connected as "${connection.displayName}". You can close this page.`);
+    },
+  );
 }
 
 function escapeHtml(text: string): string {

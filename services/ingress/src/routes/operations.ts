@@ -1,20 +1,21 @@
+import { healthAnswer, LIVE, type Readiness } from '@auphonic-bridge/runtime';
 import type { FastifyInstance } from 'fastify';
-
-export interface OperationsOptions {
-  /** Resolves when the queue can take jobs. */
-  isReady: () => Promise<boolean>;
-}
+import { HealthBody } from '../schemas/common.ts';
 
 /**
- * The probes, on the public port too (where load balancers look):
- * GET /livez (the process answers), GET /healthz (webhooks can be taken:
- * Redis answers). /metrics and /queue-depth are on METRICS_PORT only.
+ * The probes, on the public port too (where load balancers look): GET /livez
+ * (the process answers), GET /healthz (webhooks can be taken: Redis answers).
+ * The answers are the operations port's (packages/metrics); /metrics and
+ * /queue-depth are served there only.
  */
-export async function operationsRoutes(app: FastifyInstance, opts: OperationsOptions): Promise<void> {
-  app.get('/livez', async () => ({ status: 'ok' }));
-
-  app.get('/healthz', async (_request, reply) => {
-    const ready = await opts.isReady().catch(() => false);
-    return reply.code(ready ? 200 : 503).send(ready ? { status: 'ok' } : { status: 'unavailable', reason: 'redis unreachable' });
-  });
+export async function operationsRoutes(app: FastifyInstance, opts: { isReady: Readiness }): Promise<void> {
+  app.get('/livez', { schema: { summary: 'The process answers', response: { 200: HealthBody } } }, async () => LIVE);
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Ready to take webhooks (Redis reachable)', response: { 200: HealthBody, 503: HealthBody } } },
+    async (_request, reply) => {
+      const { statusCode, body } = await healthAnswer(opts.isReady);
+      return reply.code(statusCode).send(body);
+    },
+  );
 }

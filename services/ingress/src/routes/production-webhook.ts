@@ -1,9 +1,12 @@
-import { matchesAnySecret } from '@auphonic-bridge/runtime';
+import { matchesAnySecret, WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyByteLimit } from '../body-limit.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { badWebhook, bodyTooLarge, unknownWebhook } from '../errors.ts';
+import { errors } from '../schemas/common.ts';
+import { ProductionWebhookFields, Queued, SecretParams } from '../schemas/webhooks.ts';
 import { MAX_WEBHOOK_FIELDS, parseProductionWebhook, tooManyFields, WebhookFields } from '../webhook-fields.ts';
 
 export interface ProductionWebhookOptions {
@@ -18,7 +21,8 @@ export interface ProductionWebhookOptions {
  * secret admits it, and the worker trusts only what the API then says.
  * Encapsulated, so its body parsers apply to this route only.
  */
-export async function productionWebhookRoutes(app: FastifyInstance, opts: ProductionWebhookOptions): Promise<void> {
+export async function productionWebhookRoutes(instance: FastifyInstance, opts: ProductionWebhookOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => {
     try {
@@ -39,8 +43,26 @@ export async function productionWebhookRoutes(app: FastifyInstance, opts: Produc
     },
   });
 
-  app.post<{ Params: { secret: string } }>('/webhooks/auphonic/:secret', {
+  app.post(`${WEBHOOK_PATHS.production}:secret`, {
     bodyLimit: opts.bodyLimit,
+    schema: {
+      summary: "Auphonic's production webhook: form-encoded, then the same fields as multipart when the form was refused",
+      consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
+      params: SecretParams,
+      // Describes what Auphonic sends; the parsers below refuse what does not fit, with a better reason than a schema's.
+      body: ProductionWebhookFields,
+      response: {
+        200: Queued,
+        ...errors({
+          400: 'malformed, or invalid fields',
+          404: 'wrong secret',
+          413: 'too large, or more than 20 fields',
+          415: 'unsupported content type',
+          503: 'cannot queue now; Auphonic tries again',
+        }),
+      },
+    },
+    attachValidation: true,
     // Before the body is read: strangers' bodies are not parsed at all.
     onRequest: async (request) => {
       if (!matchesAnySecret(request.params.secret, opts.secrets)) {
@@ -53,7 +75,7 @@ export async function productionWebhookRoutes(app: FastifyInstance, opts: Produc
     handler: async (request, reply) => {
       const fields = request.isMultipart()
         ? await multipartFields(request, reply, opts.bodyLimit)
-        : ((request.body as WebhookFields | undefined) ?? new WebhookFields());
+        : ((request.body as unknown as WebhookFields | undefined) ?? new WebhookFields());
       const webhook = parseProductionWebhook(fields);
       request.log = request.log.child({ uuid: webhook.uuid });
       await opts.enqueuer.enqueueProduction({ uuid: webhook.uuid, owner: { kind: 'account' }, reportedStatus: webhook.status });

@@ -1,11 +1,15 @@
 import type { ConnectionStore } from '@auphonic-bridge/connections';
+import { WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import rateLimit from '@fastify/rate-limit';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from '../config.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { HttpError, unavailableOnFailure } from '../errors.ts';
 import { resultFileUrl, resultPageUrl } from '../result-urls.ts';
+import { errors } from '../schemas/common.ts';
+import { ResultLinks, ServiceWebhookBody, ServiceWebhookParams } from '../schemas/webhooks.ts';
 import { tokenFromBody, verifyServiceJwt } from '../service-jwt.ts';
 
 export interface ServiceWebhookOptions {
@@ -14,8 +18,9 @@ export interface ServiceWebhookOptions {
   enqueuer: Enqueuer;
   /** WEBHOOK_BODY_LIMIT. */
   bodyLimit: number;
-  /** Where the rate limit counts, shared by every ingress replica. */
+  /** Where the rate limit counts, shared by every ingress replica, under the bridge's key prefix. */
   redis: Redis;
+  keyPrefix: string;
 }
 
 /**
@@ -27,7 +32,8 @@ export interface ServiceWebhookOptions {
  * body whatever the content type (or none), bare or as a JSON string.
  * The signature check is what admits it, never the content type.
  */
-export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWebhookOptions): Promise<void> {
+export async function serviceWebhookRoutes(instance: FastifyInstance, opts: ServiceWebhookOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, enqueuer } = opts;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) =>
@@ -39,7 +45,7 @@ export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWe
     await app.register(rateLimit, {
       global: false,
       redis: opts.redis,
-      nameSpace: 'bridge:rate-limit:service-webhook:',
+      nameSpace: `${opts.keyPrefix}rate-limit:service-webhook:`,
       // Redis away: the route answers 503 itself, and Auphonic tries again.
       skipOnError: true,
       keyGenerator: (request) => (request.params as { connectionId: string }).connectionId,
@@ -48,10 +54,34 @@ export async function serviceWebhookRoutes(app: FastifyInstance, opts: ServiceWe
     });
   }
 
-  app.post<{ Params: { connectionId: string } }>(
-    '/webhooks/service/:connectionId',
-    // Counted before the body is read: a flood (say, replays of one captured token) costs a Redis call each.
-    { bodyLimit: opts.bodyLimit, config: perMinute > 0 ? { rateLimit: { max: perMinute, timeWindow: 60_000 } } : {} },
+  app.post(
+    `${WEBHOOK_PATHS.service}:connectionId`,
+    {
+      bodyLimit: opts.bodyLimit,
+      // Counted before the body is read: a flood (say, replays of one captured token) costs a Redis call each.
+      config: perMinute > 0 ? { rateLimit: { max: perMinute, timeWindow: 60_000 } } : {},
+      schema: {
+        summary: "Auphonic's External Service webhook (a JWT, HS256 with the OAuth client secret)",
+        description:
+          'The body is the JWT, whatever the content type (or none): bare, or as a JSON string. The signature admits it, never the type.',
+        consumes: ['application/jwt', 'application/json', 'text/plain'],
+        params: ServiceWebhookParams,
+        // For the document: the token is checked by verifyServiceJwt, with its own reasons.
+        body: ServiceWebhookBody,
+        response: {
+          200: ResultLinks,
+          ...errors({
+            400: 'malformed token',
+            401: 'signature or algorithm refused',
+            404: 'unknown connection',
+            413: 'larger than WEBHOOK_BODY_LIMIT',
+            429: 'over SERVICE_WEBHOOK_RATE_LIMIT for this connection; see Retry-After',
+            503: 'cannot queue now; Auphonic tries again',
+          }),
+        },
+      },
+      attachValidation: true,
+    },
     async (request, reply) => {
       const connection = await unavailableOnFailure(store.get(request.params.connectionId));
       if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');

@@ -1,0 +1,27 @@
+import { createProducerConnection, createProductionQueue, createReconcileQueue, pingRedis } from '@auphonic-bridge/queue';
+import type { Logger } from '@auphonic-bridge/runtime';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DashboardConfig } from './config.ts';
+
+/** Everything a dashboard process works with, built once from its config. */
+export interface DashboardContext {
+  config: DashboardConfig;
+  logger: Logger;
+  redis: Redis;
+  /** Every queue of the bridge, as bull-board shows them. */
+  queues: Queue[];
+  isReady: () => Promise<{ ready: boolean; reason: string }>;
+}
+
+export function fromConfig(config: DashboardConfig, logger: Logger, overrides: { redis?: Redis } = {}): DashboardContext {
+  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger });
+  const { prefix } = config.redis;
+  return {
+    config,
+    logger,
+    redis,
+    queues: [createProductionQueue(redis, { prefix }), createReconcileQueue(redis, { prefix })],
+    isReady: async () => ({ ready: await pingRedis(redis), reason: 'redis unreachable' }),
+  };
+}

@@ -1,0 +1,26 @@
+import { ConfigError, type Logger } from '@auphonic-bridge/runtime';
+import type { Redis } from 'ioredis';
+
+/**
+ * What a 2xx is worth depends on Redis's persistence (README: "What a 2xx is
+ * worth"): said at start, once. ENQUEUE_WAIT_AOF needs WAITAOF (Redis 7.2):
+ * on an older Redis it would refuse every webhook, so the ingress does not start.
+ */
+export async function warnIfNotDurable(redis: Redis, waitAof: boolean, logger: Logger): Promise<void> {
+  const info = await redis.info('server').catch(() => '');
+  const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+  if (waitAof && version && (Number(version[1]) < 7 || (Number(version[1]) === 7 && Number(version[2]) < 2))) {
+    throw new ConfigError([`ENQUEUE_WAIT_AOF: needs Redis 7.2 or later (WAITAOF); this Redis is ${version[1]}.${version[2]}`]);
+  }
+  if (waitAof) return;
+  // Managed Redis services may refuse CONFIG: then nothing is said.
+  const [, appendonly] = ((await redis.config('GET', 'appendonly').catch(() => [])) as string[]) ?? [];
+  const [, appendfsync] = ((await redis.config('GET', 'appendfsync').catch(() => [])) as string[]) ?? [];
+  if (appendonly === 'no') logger.warn('Redis has appendonly no: acknowledged webhooks are lost if Redis restarts');
+  else if (appendonly === 'yes' && appendfsync !== 'always') {
+    logger.warn(
+      { appendfsync },
+      'Redis fsyncs its AOF only every second: a crash may lose webhooks already acknowledged (appendfsync always, or ENQUEUE_WAIT_AOF on Redis 7.2+)',
+    );
+  }
+}
