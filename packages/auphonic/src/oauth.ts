@@ -23,7 +23,7 @@ export function authorizeUrl(app: Omit<OAuthApp, 'clientSecret'>, state: string)
  * POST /oauth2/token/: the code for an access token (about ten years; no
  * refresh token). OAuth errors come as `{error, error_description}`.
  */
-export async function exchangeCode(app: OAuthApp, code: string): Promise<{ accessToken: string; userName: string | null }> {
+export async function exchangeCode(app: OAuthApp, code: string): Promise<{ accessToken: string }> {
   let res: { statusCode: number; body: string };
   try {
     res = await got.post(new URL('/oauth2/token/', app.baseUrl), {
@@ -68,5 +68,6 @@ export async function exchangeCode(app: OAuthApp, code: string): Promise<{ acces
       statusCode: res.statusCode,
     });
   }
-  return { accessToken: body.access_token, userName: typeof body.user_name === 'string' ? body.user_name : null };
+  // Whose token it is comes from /api/user.json (its user_id), not from the token answer's user_name.
+  return { accessToken: body.access_token };
 }

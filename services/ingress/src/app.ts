@@ -49,7 +49,7 @@ export function buildApp(deps: AppDeps) {
       return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error' });
     }
     if (err instanceof HttpError && statusCode >= 500) request.log.warn({ code: err.code, cause: String(err.cause) }, err.message);
-    return reply.code(statusCode).send({ error: err.code ?? 'ERR_BAD_REQUEST', message: err.message });
+    return reply.code(statusCode).send({ error: stableCode(err, statusCode), message: err.message });
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
@@ -86,6 +86,20 @@ function webhookRouteLabel(url: string | undefined): string | null {
   if (url?.startsWith(WEBHOOK_PATHS.production)) return 'production';
   if (url?.startsWith(WEBHOOK_PATHS.service)) return 'service';
   return null;
+}
+
+/** Fastify's own errors (FST_…) answer with our codes, the same for every route. */
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'ERR_BAD_REQUEST',
+  404: 'ERR_NOT_FOUND',
+  413: 'ERR_BODY_TOO_LARGE',
+  415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+  429: 'ERR_RATE_LIMITED',
+};
+
+function stableCode(err: FastifyError | HttpError, statusCode: number): string {
+  if (err instanceof HttpError) return err.code;
+  return CODES_BY_STATUS[statusCode] ?? 'ERR_BAD_REQUEST';
 }
 
 const REASONS: Record<number, string> = {

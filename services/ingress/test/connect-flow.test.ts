@@ -48,8 +48,8 @@ describe('connecting an Auphonic account', () => {
       ENCRYPTION_KEY: KEY.toString('hex'),
     });
     redis = new Redis(f.redis.url.toString(), { maxRetriesPerRequest: null });
-    store = new ConnectionStore(redis, new Sealer(KEY));
-    reconcile = createReconcileQueue(redis);
+    store = new ConnectionStore(redis, new Sealer(KEY), { keyPrefix: f.keyPrefix });
+    reconcile = createReconcileQueue(redis, { prefix: f.redis.prefix });
   });
   after(async () => {
     await reconcile.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { waitFor } from '@auphonic-bridge/testing';
+import { Ajv } from 'ajv';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { type IngressFixture, startIngress } from './helpers.ts';
@@ -44,7 +45,7 @@ describe('External Service: admin API and JWT webhook', () => {
   before(async () => {
     f = await startIngress(serviceEnv);
     redis = new Redis(f.redis.url.toString());
-    store = new ConnectionStore(redis, new Sealer(KEY));
+    store = new ConnectionStore(redis, new Sealer(KEY), { keyPrefix: f.keyPrefix });
   });
   after(async () => {
     redis.disconnect();
@@ -102,10 +103,46 @@ describe('External Service: admin API and JWT webhook', () => {
     assert.equal(res.status, 404);
   });
 
-  it('serves an OpenAPI description', async () => {
-    const doc = (await (await fetch(f.url('/openapi.json'))).json()) as { openapi: string; paths: Record<string, unknown> };
+  it('serves an OpenAPI document generated from the routes: every route, and answers that fit what it says', async () => {
+    type Doc = {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    const doc = (await (await fetch(f.url('/openapi.json'))).json()) as Doc;
     assert.equal(doc.openapi, '3.1.0');
-    for (const path of ['/api/connections', '/api/connections/{id}', '/webhooks/service/{connectionId}']) assert.ok(doc.paths[path], path);
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.ok(!documented.some((r) => r.includes('/openapi.json')), 'the document itself is not in it');
+    for (const expected of [
+      'POST /webhooks/auphonic/{secret}',
+      'POST /webhooks/service/{connectionId}',
+      'POST /api/connections',
+      'GET /api/connections',
+      'GET /api/connections/{id}',
+      'DELETE /api/connections/{id}',
+      'POST /api/connections/{id}/reconnect',
+      'POST /api/connections/{id}/services',
+      'GET /oauth/start',
+      'GET /oauth/callback',
+      'GET /healthz',
+      'GET /livez',
+    ]) {
+      assert.ok(documented.includes(expected), `${expected} is in the document`);
+    }
+    assert.ok(doc.components.securitySchemes.admin);
+    // What the document says an answer is, the answer is.
+    const ajv = new Ajv({ strict: false, validateFormats: false });
+    ajv.addSchema(doc, 'doc');
+    const pointer = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
+    const schemaOf = (path: string, status: string) => ({
+      $ref: `doc#/paths/${pointer(path)}/get/responses/${status}/content/${pointer('application/json')}/schema`,
+    });
+    await store.create({ displayName: 'documented', customData: { a: 1 }, returnUrl: null });
+    const list = await (await admin('/api/connections')).json();
+    assert.ok(ajv.validate(schemaOf('/api/connections', '200'), list), ajv.errorsText());
+    assert.ok((list as { connections: unknown[] }).connections.length > 0);
+    const missing = await (await admin('/api/connections/AAAAAAAAAAAAAAAAAAAAAA')).json();
+    assert.ok(ajv.validate(schemaOf('/api/connections/{id}', '404'), missing), ajv.errorsText());
   });
 
   describe('the JWT webhook', () => {
@@ -203,14 +240,18 @@ describe('External Service: admin API and JWT webhook', () => {
 describe('External Service webhook when Redis is unavailable', () => {
   let f: IngressFixture;
   before(async () => {
-    f = await startIngress(serviceEnv);
+    f = await startIngress(serviceEnv, { ownRedis: true });
   });
   after(() => f.close());
 
   it('answers 503 (Auphonic tries again), like the production webhook, and recovers', async () => {
     const connect = async () => {
       const redis = new Redis(f.redis.url.toString());
-      const c = await new ConnectionStore(redis, new Sealer(KEY)).create({ displayName: 'x', customData: null, returnUrl: null });
+      const c = await new ConnectionStore(redis, new Sealer(KEY), { keyPrefix: f.keyPrefix }).create({
+        displayName: 'x',
+        customData: null,
+        returnUrl: null,
+      });
       redis.disconnect();
       return c.id;
     };
@@ -221,14 +262,14 @@ describe('External Service webhook when Redis is unavailable', () => {
         headers: { 'content-type': 'application/jwt' },
       });
     const id = await connect();
-    await f.redis.stop();
+    await f.redis.stop?.();
     try {
       const res = await post(id);
       assert.equal(res.status, 503);
       assert.match(((await res.json()) as { message: string }).message, /try again/);
       assert.equal((await fetch(f.webhookUrl(), { method: 'POST', body: new URLSearchParams({ uuid: UUID, status: '3' }) })).status, 503);
     } finally {
-      await f.redis.restart();
+      await f.redis.restart?.();
     }
     await waitFor(async () => (await fetch(f.url('/healthz'))).status === 200, 'healthz after redis restart');
     // The test's Redis keeps nothing across a restart: the connection is made again.
@@ -243,7 +284,7 @@ describe('External Service webhook: rate limit per connection', () => {
   before(async () => {
     f = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3' });
     redis = new Redis(f.redis.url.toString());
-    store = new ConnectionStore(redis, new Sealer(KEY));
+    store = new ConnectionStore(redis, new Sealer(KEY), { keyPrefix: f.keyPrefix });
   });
   after(async () => {
     redis.disconnect();
@@ -267,7 +308,12 @@ describe('External Service webhook: rate limit per connection', () => {
 
   it('counts in Redis, so that every ingress replica shares the limit', async () => {
     const id = (await store.create({ displayName: 'shared', customData: null, returnUrl: null })).id;
-    const second = await startIngress({ ...serviceEnv, SERVICE_WEBHOOK_RATE_LIMIT: '3', REDIS_URL: f.redis.url.toString() });
+    const second = await startIngress({
+      ...serviceEnv,
+      SERVICE_WEBHOOK_RATE_LIMIT: '3',
+      REDIS_URL: f.redis.url.toString(),
+      QUEUE_PREFIX: f.redis.prefix,
+    });
     try {
       const token = await sign({ uuid: UUID });
       const post = (base: IngressFixture) =>

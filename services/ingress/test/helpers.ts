@@ -1,6 +1,6 @@
-import { createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
+import { bridgeKeyPrefix, createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
-import { LogCapture, startRedis, type TestRedis } from '@auphonic-bridge/testing';
+import { LogCapture, redisSpace, startRedis, type TestRedis, type TestRedisSpace } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { readConfig } from '../src/config.ts';
 import { IngressService } from '../src/service.ts';
@@ -9,7 +9,10 @@ export const SECRET = 'test-secret-0123456789abcdef';
 export const OLD_SECRET = 'old-secret-0123456789abcdef';
 
 export interface IngressFixture {
-  redis: TestRedis;
+  /** A QUEUE_PREFIX of its own on the run's Redis; with `ownRedis`, a server of its own that the test may stop. */
+  redis: TestRedisSpace & Partial<Pick<TestRedis, 'stop' | 'restart'>>;
+  /** Where the bridge's own keys (connections, rate limits) live under that prefix. */
+  keyPrefix: string;
   ingress: IngressService;
   logs: LogCapture;
   queue: ProductionQueue;
@@ -20,12 +23,13 @@ export interface IngressFixture {
   close(): Promise<void>;
 }
 
-/** A real ingress on loopback against a real redis-server of its own. */
-export async function startIngress(env: Record<string, string> = {}): Promise<IngressFixture> {
-  const redis = await startRedis();
+/** A real ingress on loopback against a real redis-server. */
+export async function startIngress(env: Record<string, string> = {}, opts: { ownRedis?: boolean } = {}): Promise<IngressFixture> {
+  const redis: IngressFixture['redis'] = opts.ownRedis ? { ...(await startRedis()), prefix: 'bull' } : await redisSpace();
   const logs = new LogCapture();
   const config = readConfig({
     REDIS_URL: redis.url.toString(),
+    QUEUE_PREFIX: redis.prefix,
     WEBHOOK_SECRET: SECRET,
     WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
     PORT: '0',
@@ -39,9 +43,10 @@ export async function startIngress(env: Record<string, string> = {}): Promise<In
   const ingress = IngressService.create(config, createLogger({ service: 'ingress', level: 'debug', destination: logs }));
   await ingress.start();
   const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
-  const queue = createProductionQueue(connection);
+  const queue = createProductionQueue(connection, { prefix: redis.prefix });
   return {
     redis,
+    keyPrefix: bridgeKeyPrefix(redis),
     ingress,
     logs,
     queue,

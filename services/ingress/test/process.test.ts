@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort, spawnService, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
 import { SECRET } from './helpers.ts';
 
 describe('ingress process (pnpm start:ingress)', () => {
@@ -35,5 +36,51 @@ describe('ingress process (pnpm start:ingress)', () => {
     assert.ok(lines.some((l) => l.msg === 'production webhook queued' && l.uuid === 'ShfFXnXeAiHoB8U4uFJQS3'));
     assert.ok(lines.some((l) => l.msg === 'stopped'));
     assert.ok(!ingress.output().includes(SECRET));
+  });
+
+  it("says at start that Redis's persistence can lose acknowledged webhooks (the test Redis keeps nothing)", async () => {
+    const ingress = spawnService('ingress', {
+      REDIS_URL: redis.url.toString(),
+      WEBHOOK_SECRET: SECRET,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+    });
+    try {
+      await waitFor(() => ingress.output().includes('appendonly no'), 'the warning');
+    } finally {
+      await ingress.stop('SIGTERM');
+    }
+  });
+
+  it('with ENQUEUE_WAIT_AOF, refuses to start on a Redis older than 7.2 (naming the setting), and answers after WAITAOF on a newer one', async () => {
+    const probe = new Redis(redis.url.toString());
+    const [major = 0, minor = 0] = (/redis_version:(\d+)\.(\d+)/.exec(await probe.info('server')) ?? []).slice(1).map(Number);
+    probe.disconnect();
+    const port = await freePort();
+    const ingress = spawnService('ingress', {
+      REDIS_URL: redis.url.toString(),
+      WEBHOOK_SECRET: SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      ENQUEUE_WAIT_AOF: 'true',
+    });
+    if (major < 7 || (major === 7 && minor < 2)) {
+      assert.notEqual(await ingress.exited, 0);
+      assert.match(ingress.output(), /ENQUEUE_WAIT_AOF: needs Redis 7\.2 or later/);
+      return;
+    }
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'the ingress');
+      const res = await fetch(`http://127.0.0.1:${port}/webhooks/auphonic/${SECRET}`, {
+        method: 'POST',
+        body: new URLSearchParams({ uuid: 'ShfFXnXeAiHoB8U4uFJQS3', status: '3' }),
+      });
+      // The test Redis keeps no AOF: WAITAOF cannot be satisfied, so the answer is 503.
+      assert.equal(res.status, 503);
+    } finally {
+      await ingress.stop('SIGTERM');
+    }
   });
 });

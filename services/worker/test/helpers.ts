@@ -2,10 +2,16 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { addProductionJob, createProductionQueue, type ProductionJobResult, type ProductionQueue } from '@auphonic-bridge/queue';
+import {
+  addProductionJob,
+  bridgeKeyPrefix,
+  createProductionQueue,
+  type ProductionJobResult,
+  type ProductionQueue,
+} from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { AuphonicSimulator } from '@auphonic-bridge/simulator';
-import { LogCapture, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { LogCapture, redisSpace, type TestRedisSpace, waitFor } from '@auphonic-bridge/testing';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { readConfig } from '../src/config.ts';
@@ -14,7 +20,8 @@ import { WorkerService } from '../src/service.ts';
 export const API_KEY = 'sim-api-key-0123456789';
 
 export interface WorkerFixture {
-  redis: TestRedis;
+  /** A QUEUE_PREFIX of its own on the run's Redis. */
+  redis: TestRedisSpace;
   sim: AuphonicSimulator;
   storageDir: string;
   logs: LogCapture;
@@ -33,15 +40,16 @@ export interface WorkerFixture {
 
 /** Real redis-server, real simulator over loopback HTTP, real files in a temp dir. */
 export async function startFixture(): Promise<WorkerFixture> {
-  const redis = await startRedis();
+  const redis = await redisSpace();
   const sim = await AuphonicSimulator.start({ apiKey: API_KEY });
   const storageDir = await mkdtemp(join(tmpdir(), 'bridge-storage-'));
   const logs = new LogCapture();
   const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
-  const queue = createProductionQueue(connection);
+  const queue = createProductionQueue(connection, { prefix: redis.prefix });
   const workers: WorkerService[] = [];
   const env = {
     REDIS_URL: redis.url.toString(),
+    QUEUE_PREFIX: redis.prefix,
     AUPHONIC_BASE_URL: sim.baseUrl.origin,
     AUPHONIC_API_KEY: API_KEY,
     STORAGE_DIR: storageDir,
@@ -120,7 +128,7 @@ export async function connectUser(
   username: string,
 ): Promise<{ redis: Redis; store: ConnectionStore; connectionId: string; userId: string }> {
   const redis = new Redis(f.redis.url.toString());
-  const store = new ConnectionStore(redis, new Sealer(key));
+  const store = new ConnectionStore(redis, new Sealer(key), { keyPrefix: bridgeKeyPrefix(f.redis) });
   const token = `${username}-token-0123456789`;
   const user = f.sim.accounts.addUser({ username, apiKey: token });
   await store.saveAccessToken(user.userId, token);

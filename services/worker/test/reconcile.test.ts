@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
+import { bridgeKeyPrefix } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { waitFor } from '@auphonic-bridge/testing';
@@ -116,6 +117,7 @@ describe('the reconciler walks every page since its watermark', () => {
       storage: new DirectoryDriver(f.storageDir),
       queue: f.queue,
       redis,
+      keyPrefix: bridgeKeyPrefix(f.redis),
       pageSize: 100,
       lookbackMs: 7 * 86_400_000,
     };

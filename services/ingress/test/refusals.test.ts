@@ -1,0 +1,134 @@
+// The refusal cases of the webhook routes, through app.inject with a stub enqueuer: no Redis,
+// no socket. Each refusal answers with a status and a reason, and queues nothing.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Sealer } from '@auphonic-bridge/connections';
+import { createRegistry, ingressMetrics } from '@auphonic-bridge/metrics';
+import { createLogger } from '@auphonic-bridge/runtime';
+import { SignJWT } from 'jose';
+import { type App, buildApp } from '../src/app.ts';
+import type { ExternalServiceConfig } from '../src/config.ts';
+import type { Enqueuer } from '../src/enqueue.ts';
+
+const SECRET = 'test-secret-0123456789abcdef';
+const CLIENT_SECRET = 'client-secret-of-the-oauth-app';
+const UUID = 'ShfFXnXeAiHoB8U4uFJQS3';
+const CONNECTION = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+describe('webhook refusals (app.inject, a stub enqueuer)', () => {
+  let app: App;
+  const queued: unknown[] = [];
+  before(async () => {
+    const enqueuer: Enqueuer = {
+      enqueueProduction: async (job) => {
+        queued.push(job);
+        return 'job-1';
+      },
+      waitForResult: async () => undefined,
+      close: async () => {},
+    };
+    const registry = createRegistry('test');
+    const config = {
+      publicUrl: 'https://bridge.example',
+      clientSecrets: [CLIENT_SECRET],
+      adminTokens: ['admin-token-0123456789abcdefghij'],
+      serviceWebhookRateLimit: 0,
+      resultWaitMs: 0,
+      resultPageUrlTemplate: null,
+      publicFilesUrl: null,
+    } as unknown as ExternalServiceConfig;
+    // The one connection there is; every other id is unknown.
+    const store = { get: async (id: string) => (id === CONNECTION ? { id } : null) };
+    app = buildApp({
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      enqueuer,
+      isReady: async () => true,
+      metrics: ingressMetrics(registry),
+      redis: undefined as never,
+      keyPrefix: 'bridge:',
+      webhookSecrets: [SECRET],
+      bodyLimit: 16 * 1024,
+      service: { config, store: store as never, sealer: new Sealer([Buffer.alloc(32, 1)]), reconcileQueue: undefined as never },
+    });
+    await app.ready();
+  });
+  after(() => app.close());
+  beforeEach(() => {
+    queued.length = 0;
+  });
+
+  const form = (body: string) => ({ body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const refusals: Array<[string, { body?: string; headers?: Record<string, string> }, number, RegExp]> = [
+    ['a missing uuid', form('status=3'), 400, /uuid/],
+    ['a uuid that is a path', form('uuid=..%2F..%2Fetc%2Fpasswd&status=3'), 400, /uuid/],
+    ['a uuid longer than 64 characters', form(`uuid=${'a'.repeat(65)}&status=3`), 400, /uuid/],
+    ['a missing status', form(`uuid=${UUID}`), 400, /status/],
+    ['a non-numeric status', form(`uuid=${UUID}&status=done`), 400, /status/],
+    ['a field given twice', form(`uuid=${UUID}&uuid=${UUID}&status=3`), 400, /more than once/],
+    ['more than 20 fields', form(`uuid=${UUID}&status=3${'&x=1'.repeat(30)}`), 413, /more than 20 fields/],
+    ['JSON', { body: JSON.stringify({ uuid: UUID, status: '3' }), headers: { 'content-type': 'application/json' } }, 415, /.+/],
+    ['plain text', { body: 'uuid', headers: { 'content-type': 'text/plain' } }, 415, /.+/],
+    ['a body over the limit', form(`uuid=${UUID}&status=3&padding=${'x'.repeat(20_000)}`), 413, /.+/],
+    ['no body', {}, 400, /uuid/],
+  ];
+  for (const [what, request, status, reason] of refusals) {
+    it(`production webhook: refuses ${what} with ${status} and a reason`, async () => {
+      const res = await app.inject({ method: 'POST', url: `/webhooks/auphonic/${SECRET}`, ...request });
+      assert.equal(res.statusCode, status);
+      assert.match(res.json<{ message: string }>().message, reason);
+      assert.match(res.json<{ error: string }>().error, /^ERR_/);
+      assert.deepEqual(queued, []);
+    });
+  }
+
+  it('production webhook: a wrong secret is a 404, whatever the body', async () => {
+    const res = await app.inject({ method: 'POST', url: '/webhooks/auphonic/wrong-secret-0123456789', ...form(`uuid=${UUID}&status=3`) });
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(queued, []);
+  });
+
+  it('production webhook: takes a good one (the stub saw it)', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: `/webhooks/auphonic/${SECRET}`,
+      ...form(`uuid=${UUID}&status=3&status_string=Done`),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'queued', uuid: UUID });
+    assert.deepEqual(queued, [{ uuid: UUID, owner: { kind: 'account' }, reportedStatus: 3 }]);
+  });
+
+  const sign = (payload: Record<string, unknown>, secret = CLIENT_SECRET, alg = 'HS256') =>
+    new SignJWT(payload).setProtectedHeader({ alg }).sign(new TextEncoder().encode(secret));
+  const unsigned = (payload: Record<string, unknown>) =>
+    `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
+
+  const serviceRefusals: Array<[string, () => Promise<{ url?: string; body: string }>, number, RegExp]> = [
+    [
+      'an unknown connection',
+      async () => ({ url: '/webhooks/service/BBBBBBBBBBBBBBBBBBBBBB', body: await sign({ uuid: UUID }) }),
+      404,
+      /no such webhook/,
+    ],
+    ['an empty body', async () => ({ body: '' }), 400, /not a JWT/],
+    ['something that is no JWT', async () => ({ body: 'hello' }), 400, /well-formed JWT/],
+    ['a token signed with another secret', async () => ({ body: await sign({ uuid: UUID }, 'not-the-client-secret') }), 401, /signature/],
+    ['a token with alg none', async () => ({ body: unsigned({ uuid: UUID }) }), 401, /.+/],
+    ['a token with another algorithm', async () => ({ body: await sign({ uuid: UUID }, CLIENT_SECRET, 'HS512') }), 401, /algorithm/],
+    ['a token without a production uuid', async () => ({ body: await sign({ custom_data: {} }) }), 400, /uuid/],
+  ];
+  for (const [what, make, status, reason] of serviceRefusals) {
+    it(`service webhook: refuses ${what} with ${status} and a reason`, async () => {
+      const { url, body } = await make();
+      const res = await app.inject({
+        method: 'POST',
+        url: url ?? `/webhooks/service/${CONNECTION}`,
+        body,
+        headers: { 'content-type': 'application/jwt' },
+      });
+      assert.equal(res.statusCode, status, res.body);
+      assert.match(res.json<{ message: string }>().message, reason);
+      assert.deepEqual(queued, []);
+    });
+  }
+});
