@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
-import { bridgeKeyPrefix } from '@auphonic-bridge/queue';
+import { addConnectionReconcile, bridgeKeyPrefix, createReconcileQueue } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { waitFor } from '@auphonic-bridge/testing';
@@ -97,6 +97,46 @@ describe('the reconciler: finished productions whose webhook never came', () => 
     assert.match(metrics, /auphonic_bridge_reconcile_recovered_total\{owner_kind="account"[^}]*\} 1\n/);
     assert.match(metrics, /auphonic_bridge_reconcile_recovered_total\{owner_kind="connection"[^}]*\} 1\n/);
     await worker.destroy();
+  });
+});
+
+describe('a connection authorised again gets its missed productions (reconcile-connection)', () => {
+  let f: WorkerFixture;
+  let redis: Redis;
+  let connectionId: string;
+  let userId: string;
+  before(async () => {
+    f = await startFixture();
+    ({ redis, connectionId, userId } = await connectUser(f, KEY, 'returning'));
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  it('stores what finished while it needed re-authorisation, on the job the ingress adds', async () => {
+    const serviceUuid = f.sim.accounts.connectService(userId, {
+      display_name: 'Host',
+      webhook_url: `${PUBLIC_URL}/webhooks/service/${connectionId}`,
+      custom_data: null,
+    }).uuid;
+    const missed = await f.sim.addProduction({
+      owner: userId,
+      service: serviceUuid,
+      files: [{ filename: 'missed.mp3', content: bytes(900, 58) }],
+    });
+    // No scheduled rounds here: only the job the ingress adds after a re-authorisation.
+    await f.startWorker({ ENCRYPTION_KEY: KEY.toString('hex'), RECONCILE_INTERVAL_MS: '0' });
+    const queue = createReconcileQueue(redis, { prefix: f.redis.prefix });
+    try {
+      await addConnectionReconcile(queue, connectionId);
+      await waitFor(
+        () => readFile(join(f.storageDir, `connections/${connectionId}/${missed.uuid}/missed.mp3`)).catch(() => null),
+        'the missed production to be stored',
+      );
+    } finally {
+      await queue.close();
+    }
   });
 });
 
