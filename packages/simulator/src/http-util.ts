@@ -10,8 +10,9 @@ export interface RequestLogEntry {
   status: number;
   /** Body bytes actually written (a cut connection counts what went out). */
   bytesSent: number;
-  /** When the request came in (ms since the epoch). */
+  /** When the request came in, and when its answer was done (ms since the epoch). */
   at: number;
+  doneAt: number;
 }
 
 /** Logs the request once its answer is finished or its socket closed. */
@@ -42,6 +43,7 @@ export function logRequest(
       status: res.statusCode,
       bytesSent: sent(),
       at,
+      doneAt: Date.now(),
     });
   };
   res.on('finish', record);

@@ -43,7 +43,8 @@ export interface IngressContext {
 export type IngressOverrides = Partial<Pick<IngressContext, 'redis' | 'enqueuer'>>;
 
 export function fromConfig(config: IngressConfig, logger: Logger, overrides: IngressOverrides = {}): IngressContext {
-  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger });
+  // Auto-pipelining: the adds of concurrent webhooks share one socket write and one round trip.
+  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger, redis: { enableAutoPipelining: true } });
   const { prefix } = config.redis;
   const queue = createProductionQueue(redis, { prefix });
   const registry = createRegistry('ingress');

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   verifyChecksums: boolean;
   /** How often one download may continue after its connection broke, within one attempt. */
   downloadResumes: number;
+  /** Outputs of one production downloaded at once. */
+  downloadConcurrency: number;
   /** Quick retries of one failed request (details, a download) within one attempt. */
   requestRetries: number;
   /** Backoff between attempts of a job. */
@@ -71,6 +73,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 0, max: 3_600_000 }),
     verifyChecksums: r.bool('VERIFY_CHECKSUMS', { default: true }),
     downloadResumes: r.int('DOWNLOAD_RESUMES', { default: 5, min: 0, max: 100 }),
+    downloadConcurrency: r.int('DOWNLOAD_CONCURRENCY', { default: 3, min: 1, max: 16 }),
     requestRetries: r.int('REQUEST_RETRIES', { default: 4, min: 0, max: 20 }),
     backoff: {
       baseMs: r.int('RETRY_BASE_DELAY_MS', { default: 5_000, min: 1, max: 3_600_000 }),

@@ -8,6 +8,7 @@ import {
 import type { Owner, ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import { type Logger, redactCredentials } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
+import { mapBounded } from './bounded.ts';
 import type { Credentials } from './credentials.ts';
 import { IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
 import { planOutputs } from './outputs.ts';
@@ -20,6 +21,8 @@ export interface IngestDeps {
   storage: StorageDriver;
   verifyChecksums: boolean;
   downloadResumes: number;
+  /** Outputs of one production downloaded at once. */
+  downloadConcurrency: number;
   onBytes?: (bytes: number) => void;
 }
 
@@ -78,24 +81,27 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   }
 
   const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
-  const outputs: OutputRecord[] = [];
-  for (const planned of planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums })) {
-    if ('decided' in planned) {
-      outputs.push(planned.decided);
-      if (planned.decided.fate === 'refused')
-        ctx.log.warn({ filename: planned.decided.filename, code: planned.decided.code }, planned.decided.reason);
-      continue;
-    }
-    const { filename } = planned.download;
-    outputs.push(
-      await storeOutput(deps, planned.download, previous.get(filename), {
-        log: ctx.log,
-        signal: ctx.signal,
-        onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: planned.download.expectedSize }),
-        refreshUrl: () => freshUrl(deps, production, fp, filename, ctx.signal),
-      }),
-    );
+  const planned = planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums });
+  for (const p of planned) {
+    if ('decided' in p && p.decided.fate === 'refused')
+      ctx.log.warn({ filename: p.decided.filename, code: p.decided.code }, p.decided.reason);
   }
+  // Outputs download side by side (DOWNLOAD_CONCURRENCY): a production takes about as long as its longest output.
+  const outputs = await mapBounded(
+    planned,
+    deps.downloadConcurrency,
+    async (p, signal): Promise<OutputRecord> => {
+      if ('decided' in p) return p.decided;
+      const { filename } = p.download;
+      return storeOutput(deps, p.download, previous.get(filename), {
+        log: ctx.log,
+        signal,
+        onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: p.download.expectedSize }),
+        refreshUrl: () => freshUrl(deps, production, fp, filename, signal),
+      });
+    },
+    ctx.signal,
+  );
 
   const failed = outputs.filter((o) => o.fate === 'failed');
   const final = failed.length === 0 || ctx.lastChance;

@@ -30,6 +30,7 @@ export class WorkerService implements Service {
         storage,
         verifyChecksums: config.verifyChecksums,
         downloadResumes: config.downloadResumes,
+        downloadConcurrency: config.downloadConcurrency,
         onBytes: (n) => metrics.downloadBytes.inc(n),
       },
       logger,

@@ -125,6 +125,63 @@ describe('delivery: each output meets its own fate', () => {
   });
 });
 
+describe('delivery: outputs download side by side (DOWNLOAD_CONCURRENCY)', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  const production = async () => {
+    const files = ['a.mp3', 'b.m4a', 'c.ogg', 'd.flac'].map((filename, i) => ({ filename, content: bytes(200_000, 90 + i) }));
+    const p = await f.sim.addProduction({ files });
+    // Each output at 400 KB/s: half a second each, as a real link would give one connection.
+    for (const { filename } of files) f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 400_000, uuid: p.uuid, filename });
+    return { p, files };
+  };
+  const spans = (uuid: string) =>
+    f.sim.requests.filter((r) => r.origin === 'storage' && r.path.includes(uuid) && r.status === 200).sort((a, b) => a.at - b.at);
+
+  it('runs at most DOWNLOAD_CONCURRENCY at once, and stores them all exactly', async () => {
+    const worker = await f.startWorker({ DOWNLOAD_CONCURRENCY: '3' });
+    const { p, files } = await production();
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    for (const { filename, content } of files) assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, filename)), content);
+    const s = spans(p.uuid);
+    assert.equal(s.length, 4);
+    const [first, second, third, fourth] = s as [(typeof s)[0], (typeof s)[0], (typeof s)[0], (typeof s)[0]];
+    assert.ok(second.at < first.doneAt && third.at < first.doneAt, 'three at once');
+    assert.ok(fourth.at >= Math.min(first.doneAt, second.doneAt, third.doneAt) - 5, 'the fourth when one of them was done');
+    await worker.destroy();
+  });
+
+  it('stops the others at once when one hits what concerns the whole production, leaving no temporary file', async () => {
+    const worker = await f.startWorker({ DOWNLOAD_CONCURRENCY: '3' });
+    const { p } = await production();
+    f.sim.inject({ target: 'download', kind: 'status', status: 401, uuid: p.uuid, filename: 'c.ogg' });
+    const started = Date.now();
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAUTHORIZED/);
+    assert.ok(Date.now() - started < 400, `the slow ones were cancelled, not waited for (${Date.now() - started} ms)`);
+    assert.deepEqual(
+      (await f.listFiles()).filter((x) => x.includes('.incoming/')),
+      [],
+    );
+    await worker.destroy();
+  });
+
+  it('runs them one after another with DOWNLOAD_CONCURRENCY=1', async () => {
+    const worker = await f.startWorker({ DOWNLOAD_CONCURRENCY: '1' });
+    const { p } = await production();
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).state, 'completed');
+    const s = spans(p.uuid);
+    for (let i = 1; i < s.length; i++) assert.ok((s[i]?.at ?? 0) >= (s[i - 1]?.doneAt ?? 0) - 5, 'one at a time');
+    await worker.destroy();
+  });
+});
+
 describe('delivery: a connection is re-authorised only when Auphonic itself refuses its token', () => {
   let f: WorkerFixture;
   let redis: Redis;

@@ -1,0 +1,109 @@
+// Ingress against the bare handler (bare-handler.ts), same Redis, wrk as the load generator, in
+// alternating rounds; the ratio of their throughputs and both p99s. wrk must be on the PATH
+// (Debian: apt-get install wrk). BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (32).
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, spawnService, waitFor } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
+import { type Bench, out, ratio } from './common.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LUA = fileURLToPath(new URL('./webhooks.lua', import.meta.url));
+
+interface Round {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+export async function benchIngress(bench: Bench): Promise<void> {
+  const run = promisify(execFile);
+  try {
+    await run('wrk', ['--version']).catch((err: { stdout?: string }) => {
+      if (!err.stdout?.includes('wrk')) throw err;
+    });
+  } catch {
+    out('ingress: skipped, wrk is not installed (apt-get install wrk)');
+    return;
+  }
+  const secret = randomBytes(16).toString('hex');
+  const oursPort = await freePort();
+  const barePort = await freePort();
+  const env = { REDIS_URL: bench.redis.url.toString(), LOG_LEVEL: 'warn' };
+  const ours = spawnService('ingress', { ...env, WEBHOOK_SECRET: secret, PORT: String(oursPort), HOST: '127.0.0.1', METRICS_PORT: '0' });
+  const bare = spawn(process.execPath, [fileURLToPath(new URL('./bare-handler.ts', import.meta.url))], {
+    env: { ...process.env, ...env, BARE_PORT: String(barePort) },
+    stdio: 'ignore',
+  });
+  const redis = new Redis(bench.redis.url.toString());
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${oursPort}/healthz`)).ok, 'the ingress');
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${barePort}/ping`)).ok, 'the bare handler');
+    const targets = {
+      bare: `http://127.0.0.1:${barePort}/hook`,
+      ours: `http://127.0.0.1:${oursPort}/webhooks/auphonic/${secret}`,
+    };
+    const wrk = async (url: string, seconds: number, script = true): Promise<Round> => {
+      const args = ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', LUA] : []), url];
+      const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
+      return parseWrk(stdout);
+    };
+    // Warm both up (JIT, connections), then alternate, Redis emptied before each round.
+    await wrk(targets.bare, 2);
+    await wrk(targets.ours, 2);
+    const rounds: Record<'bare' | 'ours', Round[]> = { bare: [], ours: [] };
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const name of ['bare', 'ours'] as const) {
+        await redis.flushall();
+        rounds[name].push(await wrk(targets[name], SECONDS));
+      }
+    }
+    // What wrk itself can do here, with the same connections: a route that does nothing.
+    const ceiling = await wrk(`http://127.0.0.1:${barePort}/ping`, SECONDS, false);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    const summary = (name: 'bare' | 'ours') => ({
+      rps: median(rounds[name].map((r) => r.rps)),
+      p99: median(rounds[name].map((r) => r.p99)),
+      p50: median(rounds[name].map((r) => r.p50)),
+      non2xx: rounds[name].reduce((sum, r) => sum + r.non2xx, 0),
+    });
+    const b = summary('bare');
+    const o = summary('ours');
+    out(
+      `ingress vs a bare Fastify + BullMQ handler, same Redis, wrk -t2 -c${CONNECTIONS}, ${ROUNDS} alternating rounds of ${SECONDS} s (medians):`,
+    );
+    out(
+      `  ratio ${ratio(o.rps, b.rps)} (ours ${o.rps.toFixed(0)}/s, bare ${b.rps.toFixed(0)}/s); p99 ours ${o.p99.toFixed(2)} ms, bare ${b.p99.toFixed(2)} ms; p50 ours ${o.p50.toFixed(2)} ms, bare ${b.p50.toFixed(2)} ms`,
+    );
+    out(
+      `  rounds: ours ${rounds.ours.map((r) => r.rps.toFixed(0)).join(', ')}; bare ${rounds.bare.map((r) => r.rps.toFixed(0)).join(', ')}; non-2xx ours ${o.non2xx}, bare ${b.non2xx}`,
+    );
+    out(
+      `  wrk's own ceiling here (a route doing nothing): ${ceiling.rps.toFixed(0)}/s, ${ratio(ceiling.rps, Math.max(o.rps, b.rps))} the faster of the two`,
+    );
+  } finally {
+    redis.disconnect();
+    await ours.stop();
+    bare.kill('SIGTERM');
+  }
+}
+
+function parseWrk(text: string): Round {
+  const ms = (value: string, unit: string) =>
+    Number(value) * (({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit] ?? Number.NaN);
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text);
+    return m ? ms(m[1] as string, m[2] as string) : Number.NaN;
+  };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? Number.NaN),
+    p50: pct('50'),
+    p99: pct('99'),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0),
+  };
+}

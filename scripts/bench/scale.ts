@@ -1,0 +1,61 @@
+// Scale-out: 400 small productions (one 100 KB output each) queued at once, stored by 1, 2 and 4
+// worker processes; productions per minute, and where the time went (the processes' CPU).
+// BENCH_SCALE_N (400).
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from '@auphonic-bridge/testing';
+import { type Bench, out, queueOn, simulator, startWorker } from './common.ts';
+
+const N = Number(process.env.BENCH_SCALE_N ?? 400);
+
+/** CPU seconds a process has used (user + system). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export async function benchScale(bench: Bench): Promise<void> {
+  const sim = await simulator();
+  const { queue, close } = queueOn(bench.redis);
+  try {
+    const uuids: string[] = [];
+    for (let i = 0; i < N; i++)
+      uuids.push((await sim.addProduction({ files: [{ filename: 'small.mp3', content: randomBytes(100 * 1024) }] })).uuid);
+    out(`scale-out: ${N} productions of one 100 KB output, queued at once:`);
+    out('  workers  productions/min  seconds  worker CPU (s)  CPU busy');
+    for (const count of [1, 2, 4]) {
+      await queue.obliterate({ force: true });
+      const dir = join(bench.work, `scale-${count}`);
+      const workers = await Promise.all(
+        Array.from({ length: count }, () => startWorker(bench, sim, { STORAGE_DIR: dir, LOG_LEVEL: 'warn' })),
+      );
+      try {
+        const cpu0 = await Promise.all(workers.map((w) => cpuSeconds(w.child.pid as number)));
+        const t0 = performance.now();
+        await queue.addBulk(
+          uuids.map((uuid) => ({
+            name: 'production',
+            data: { uuid, owner: { kind: 'account' as const }, reportedStatus: 3, receivedAt: new Date().toISOString() },
+          })),
+        );
+        await waitFor(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= N, 'all stored', 600_000);
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = (await Promise.all(workers.map((w) => cpuSeconds(w.child.pid as number)))).reduce(
+          (s, c, i) => s + c - (cpu0[i] ?? 0),
+          0,
+        );
+        const failed = (await queue.getJobCounts('failed')).failed;
+        out(
+          `  ${String(count).padStart(7)}  ${(N / (seconds / 60)).toFixed(0).padStart(15)}  ${seconds.toFixed(1).padStart(7)}  ${cpu.toFixed(1).padStart(14)}  ${((cpu / seconds / 2) * 100).toFixed(0).padStart(6)}% of 2 cores${failed ? `, ${failed} failed` : ''}`,
+        );
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await close();
+    await sim.close();
+  }
+}
