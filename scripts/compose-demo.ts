@@ -43,6 +43,12 @@ const production = await call('/_simulator/productions', {
     { filename: 'demo-episode.m4a', content: { size: 4 * 1024 * 1024 } },
     { filename: 'demo-episode.srt', content: '1\n00:00:00,000 --> 00:00:02,000\nWelcome to the demo.\n' },
   ],
+  image: { filename: 'demo-cover.png', content: { size: 64 * 1024 } },
+  chapters: [
+    { title: 'Welcome', start: 0, startOutput: 0 },
+    { title: 'The interview', start: 95, startOutput: 82.5, image: { filename: 'guest.jpg', content: { size: 32 * 1024 } } },
+    { title: 'Links', url: 'https://auphonic.com', start: 600, startOutput: 587.5 },
+  ],
 });
 const uuid = String(production.uuid);
 say(`production ${uuid} finishes; the simulator calls ${webhook.replace(/[^/]+$/, '<secret>')}`);

@@ -56,6 +56,13 @@ async function main(): Promise<void> {
       { filename: 'demo-episode.m4a', content: randomBytes(5 * 1024 * 1024) },
       { filename: 'demo-episode.srt', content: Buffer.from('1\n00:00:00,000 --> 00:00:02,000\nWelcome to the demo.\n') },
     ],
+    // Auphonic cut 12.5 s at the start: the output times are earlier than the input times.
+    image: { filename: 'demo-cover.png', content: randomBytes(64 * 1024) },
+    chapters: [
+      { title: 'Welcome', start: 0, startOutput: 0 },
+      { title: 'The interview', start: 95, startOutput: 82.5, image: { filename: 'guest.jpg', content: randomBytes(32 * 1024) } },
+      { title: 'Links', url: 'https://auphonic.com', start: 600, startOutput: 587.5 },
+    ],
   });
   say(`• production ${production.uuid} finishes; Auphonic calls the webhook`);
   const delivery = await sim.completeProduction(production.uuid);
@@ -71,7 +78,11 @@ async function main(): Promise<void> {
   for (const name of (await readdir(dir)).sort()) say(`  ✓ ${join(dir, name)}`);
   const stored = JSON.parse(await readFile(record, 'utf8'));
   for (const file of stored.bridge.files)
-    say(`    ${file.filename}: ${file.size} bytes, md5 ${file.md5} (matches Auphonic's: ${file.checksumVerified})`);
+    say(
+      `    ${file.kind} ${file.filename}: ${file.size} bytes, md5 ${file.md5} (${file.checksumVerified ? "matches Auphonic's checksum" : 'no checksum from Auphonic'})`,
+    );
+  say("  chapters.json (the output times, after Auphonic's cut; images point at the stored copies):");
+  for (const line of (await readFile(join(dir, 'chapters.json'), 'utf8')).trimEnd().split('\n')) say(`    ${line}`);
 
   say('• the same webhook again (Auphonic retries): nothing is downloaded twice');
   await sendWebhook(webhook, { uuid: production.uuid, status: 3, status_string: 'Done' });

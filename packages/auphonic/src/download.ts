@@ -27,6 +27,10 @@ export interface DownloadRequest {
   hash?: Hash;
   /** A fresh download_url, when the link is gone (404): the production's details carry a new one. */
   refreshUrl?: () => Promise<URL>;
+  /** More bytes than this (announced or received) are refused for good: ERR_DOWNLOAD_TOO_LARGE. */
+  maxBytes?: number;
+  /** Whether a body of this media type (lowercase, no parameters; '' when none) is wanted; if not: ERR_DOWNLOAD_WRONG_TYPE, for good. */
+  acceptType?: (mediaType: string) => boolean;
   signal?: AbortSignal;
   onBytes?: (bytes: number, total: number) => void;
   onRetry?: (info: { why: string; offset: number; delayMs: number }) => void;
@@ -43,6 +47,14 @@ export class DownloadMismatchError extends AuphonicError {
   }
 }
 
+/** What was stored, as it checked out. */
+export interface Downloaded {
+  size: number;
+  md5: string;
+  /** The media type the source gave (lowercase, no parameters), or null. */
+  mediaType: string | null;
+}
+
 /** A failure of the sink (storage), passed through untouched. */
 class SinkFailure extends Error {}
 
@@ -54,12 +66,9 @@ class SinkFailure extends Error {}
  * asking download_url again, a vanished one through `refreshUrl`, and a body
  * cut mid-way continues with Range (206) or starts over (200).
  */
-export async function downloadInto(
-  client: AuphonicClient,
-  sink: DownloadSink,
-  req: DownloadRequest,
-): Promise<{ size: number; md5: string }> {
+export async function downloadInto(client: AuphonicClient, sink: DownloadSink, req: DownloadRequest): Promise<Downloaded> {
   let url = req.url;
+  let mediaType: string | null = null;
   let hash = req.hash ?? createHash('md5');
   let failures = 0;
   let resumes = 0;
@@ -122,12 +131,19 @@ export async function downloadInto(
       );
       continue;
     }
+    const refusal = unwanted(res, req);
+    if (refusal) {
+      res.body.destroy();
+      throw refusal;
+    }
+    mediaType = mediaTypeOf(res.headers['content-type']) || null;
     try {
       await copyBody(res.body, sink, hash, req);
       break;
     } catch (err) {
       if (err instanceof SinkFailure) throw err.cause;
-      if (req.signal?.aborted || err instanceof DownloadMismatchError) throw err;
+      // Mismatches and refusals are verdicts on the bytes, not a broken connection.
+      if (req.signal?.aborted || err instanceof AuphonicError) throw err;
       if (resumes >= req.maxResumes) throw networkError('download body', err);
       resumes += 1;
       const delay = Math.min(250 * 2 ** resumes, 5_000);
@@ -144,7 +160,30 @@ export async function downloadInto(
   if (req.expectedMd5 !== null && md5 !== req.expectedMd5.toLowerCase()) {
     throw new DownloadMismatchError('ERR_CHECKSUM_MISMATCH', `checksum ${md5} does not match Auphonic's ${req.expectedMd5}`, { size, md5 });
   }
-  return { size, md5 };
+  return { size, md5, mediaType };
+}
+
+/** A body the caller does not want, known from the headers alone: the wrong type, or announced too large. */
+function unwanted(res: OpenedDownload, req: DownloadRequest): AuphonicError | null {
+  const type = mediaTypeOf(res.headers['content-type']);
+  if (req.acceptType && !req.acceptType(type)) {
+    return new AuphonicError('ERR_DOWNLOAD_WRONG_TYPE', `the download is ${type || 'of no stated type'}, not what is wanted here`, {
+      retryable: false,
+    });
+  }
+  const total = res.statusCode === 206 ? rangeTotal(res.headers['content-range']) : Number(headerValue(res.headers['content-length']));
+  if (req.maxBytes !== undefined && Number.isFinite(total) && (total as number) > req.maxBytes) {
+    return tooLarge(req.maxBytes, `${total} bytes announced`);
+  }
+  return null;
+}
+
+function tooLarge(maxBytes: number, what: string): AuphonicError {
+  return new AuphonicError('ERR_DOWNLOAD_TOO_LARGE', `${what}, more than the ${maxBytes} allowed`, { retryable: false });
+}
+
+function mediaTypeOf(contentType: string | string[] | undefined): string {
+  return (headerValue(contentType) ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: Hash, req: DownloadRequest): Promise<void> {
@@ -155,6 +194,7 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
         md5: null,
       });
     }
+    if (req.maxBytes !== undefined && sink.bytesWritten + chunk.length > req.maxBytes) throw tooLarge(req.maxBytes, 'more bytes received');
     hash.update(chunk);
     try {
       await sink.write(chunk);
@@ -165,7 +205,14 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
   }
 }
 
+const CONTENT_RANGE = /^bytes (\d+)-\d+\/(\d+|\*)$/;
+
 function rangeStart(contentRange: string | string[] | undefined): number | null {
-  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(headerValue(contentRange) ?? '');
+  const match = CONTENT_RANGE.exec(headerValue(contentRange) ?? '');
   return match ? Number(match[1]) : null;
+}
+
+/** The whole file's size a 206 states (NaN for `*`). */
+function rangeTotal(contentRange: string | string[] | undefined): number {
+  return Number(CONTENT_RANGE.exec(headerValue(contentRange) ?? '')?.[2]);
 }

@@ -46,6 +46,10 @@ export type AuphonicErrorCode =
   /** A download link (or the object storage behind it) refused us: ask for a fresh link. */
   | 'ERR_DOWNLOAD_REFUSED'
   | 'ERR_DOWNLOAD_FOREIGN_HOST'
+  /** More bytes than the caller allows (an image over its cap). */
+  | 'ERR_DOWNLOAD_TOO_LARGE'
+  /** A media type the caller does not want (an image that is not image/*). */
+  | 'ERR_DOWNLOAD_WRONG_TYPE'
   /** The bytes received are not what Auphonic announced (size, or MD5 checksum). */
   | 'ERR_SIZE_MISMATCH'
   | 'ERR_CHECKSUM_MISMATCH';

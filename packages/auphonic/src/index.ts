@@ -8,7 +8,7 @@ export {
   type ProductionSummary,
   type ResponseObserver,
 } from './client.ts';
-export { DownloadMismatchError, type DownloadRequest, type DownloadSink, downloadInto } from './download.ts';
+export { type Downloaded, DownloadMismatchError, type DownloadRequest, type DownloadSink, downloadInto } from './download.ts';
 export { AuphonicError, type AuphonicErrorCode, isCredentialRefusal, parseRetryAfter } from './errors.ts';
 export { isProductionUuid, isSafeFilename, PRODUCTION_ID_PATTERN, UUID_PATTERN } from './ids.ts';
 export { authorizeUrl, exchangeCode, type OAuthApp } from './oauth.ts';

@@ -24,6 +24,9 @@ export interface ProductionJobData {
   receivedAt: string;
 }
 
+/** One of Auphonic's output files (audio, video, subtitles…), the cover, a chapter's image, or the chapters.json the worker writes. */
+export type OutputKind = 'audio' | 'cover' | 'chapter-image' | 'chapters';
+
 export interface ProductionJobResult {
   uuid: string;
   /**
@@ -35,9 +38,15 @@ export interface ProductionJobResult {
   files: number;
   bytes: number;
   /** Storage keys of the files, for result links. */
-  stored?: Array<{ filename: string; format: string; key: string }>;
+  stored?: Array<{ filename: string; format: string; kind?: OutputKind; key: string }>;
   /** Every output's fate, and why when it was not stored (what the dashboard shows). */
-  outputs?: Array<{ filename: string | null; format: string; fate: 'stored' | 'not_rendered' | 'refused' | 'failed'; reason?: string }>;
+  outputs?: Array<{
+    filename: string | null;
+    format: string;
+    kind?: OutputKind;
+    fate: 'stored' | 'not_rendered' | 'refused' | 'failed';
+    reason?: string;
+  }>;
 }
 
 /**

@@ -1,5 +1,6 @@
 export { type BackoffSettings, backoffDelay } from './backoff.ts';
 export {
+  type OutputKind,
   type Owner,
   PRODUCTION_JOB_OPTIONS,
   type ProductionJobData,

@@ -5,7 +5,7 @@ import { bearerToken, envelope, logRequest, type RequestLogEntry, readBody, send
 import type { Presigner } from './presign.ts';
 import { minimalData, type ProductionStore, productionData } from './productions.ts';
 import { statusInfo } from './statuses.ts';
-import { BUCKET } from './storage-server.ts';
+import { BUCKETS, type Bucket } from './storage-server.ts';
 
 export interface ApiDeps {
   productions: ProductionStore;
@@ -44,8 +44,11 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
 
   const production = /^\/api\/production\/([^/]+)\.json$/.exec(path);
   if (production && req.method === 'GET') return details(res, decodeURIComponent(production[1] ?? ''), user, deps);
-  const file = /^\/api\/download\/audio-result\/([^/]+)\/([^/]+)$/.exec(path);
-  if (file && req.method === 'GET') return download(res, decodeURIComponent(file[1] ?? ''), decodeURIComponent(file[2] ?? ''), user, deps);
+  const file = /^\/api\/download\/audio-(result|upload)\/([^/]+)\/([^/]+)$/.exec(path);
+  if (file && req.method === 'GET') {
+    const bucket = file[1] === 'result' ? BUCKETS.results : BUCKETS.uploads;
+    return download(res, bucket, decodeURIComponent(file[2] ?? ''), decodeURIComponent(file[3] ?? ''), user, deps);
+  }
   if (path === '/api/productions.json' && req.method === 'GET') {
     const limit = Number(url.searchParams.get('limit') ?? 20);
     const offset = Number(url.searchParams.get('offset') ?? 0);
@@ -121,7 +124,8 @@ function details(res: ServerResponse, uuid: string, user: SimulatedUser, deps: A
   return envelope(res, 200, productionData(record, deps.baseUrl()));
 }
 
-function download(res: ServerResponse, uuid: string, filename: string, user: SimulatedUser, deps: ApiDeps) {
+/** A result file or an uploaded image: 302 to a presigned link on the storage origin, like Auphonic. */
+function download(res: ServerResponse, bucket: Bucket, uuid: string, filename: string, user: SimulatedUser, deps: ApiDeps) {
   const failure = deps.faults.take('download', ['status', 'expired-link'], uuid, filename);
   if (failure?.kind === 'status') {
     const headers: Record<string, string> =
@@ -129,10 +133,11 @@ function download(res: ServerResponse, uuid: string, filename: string, user: Sim
     return envelope(res, failure.status, null, { message: 'Simulated failure.' }, headers);
   }
   const record = deps.productions.get(uuid);
-  if (!record || record.owner !== user.userId || !deps.productions.file(uuid, filename)) {
+  const found = bucket === BUCKETS.results ? deps.productions.file(uuid, filename) : deps.productions.upload(uuid, filename);
+  if (!record || record.owner !== user.userId || !found) {
     return envelope(res, 404, null, { message: 'File not found.' });
   }
-  const path = `/${BUCKET}/${encodeURIComponent(uuid)}/${encodeURIComponent(filename)}`;
+  const path = `/${bucket}/${encodeURIComponent(uuid)}/${encodeURIComponent(filename)}`;
   // An expired link: signed long enough ago that its lifetime is over.
   const signedAt = failure?.kind === 'expired-link' ? Date.now() - deps.linkTtlMs - 60_000 : Date.now();
   const location = new URL(deps.presigner.sign(path, deps.linkTtlMs, signedAt), deps.storageUrl());

@@ -2,7 +2,16 @@ export type { OAuthAppConfig, SimulatedService, SimulatedUser } from './accounts
 export type { Fault } from './faults.ts';
 export type { RequestLogEntry } from './http-util.ts';
 export { pseudoRandomBytes, randomUuid } from './ids.ts';
-export type { AddProductionInput, OutputFile, Production, ProductionPatch, SimulatedFile } from './productions.ts';
+export type {
+  AddProductionInput,
+  ChapterData,
+  OutputFile,
+  Production,
+  ProductionPatch,
+  SimulatedChapter,
+  SimulatedFile,
+  SimulatedImage,
+} from './productions.ts';
 export { AuphonicSimulator, type SimulatorOptions } from './simulator.ts';
 export { STATUS_STRINGS } from './statuses.ts';
 export { sendServiceWebhook, sendWebhook, signJwt, type WebhookDelivery } from './webhook-sender.ts';

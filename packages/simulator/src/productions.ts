@@ -20,6 +20,35 @@ export interface SimulatedFile {
   size?: number;
   /** Overrides download_url (a foreign host, or null for "not rendered yet"). */
   downloadUrl?: string | null;
+  /** Overrides the Content-Type storage serves (default from the ending). */
+  contentType?: string;
+}
+
+/**
+ * An image uploaded with the production (its cover, a chapter's image): the
+ * details link it as /api/download/audio-upload/{uuid}/{filename}, which
+ * redirects to storage like a result file. Auphonic announces no size or
+ * checksum for it.
+ */
+export interface SimulatedImage {
+  filename: string;
+  /** Bytes served. Default: 1 KiB of deterministic bytes. */
+  content?: Buffer;
+  /** Default from the ending: image/png, image/jpeg, image/gif, image/webp. */
+  contentType?: string;
+  /** Overrides the URL in the details (a foreign host, say). */
+  url?: string;
+}
+
+/** A chapter mark, in seconds; Auphonic's cuts move it in the output. */
+export interface SimulatedChapter {
+  title?: string;
+  url?: string;
+  /** Where it starts in the input: `start`, `start_sec`. */
+  start: number;
+  /** Where it starts in the output (after cuts): `start_output`, `start_output_sec`. Default: `start`; null leaves both out. */
+  startOutput?: number | null;
+  image?: SimulatedImage | null;
 }
 
 export interface AddProductionInput {
@@ -36,12 +65,28 @@ export interface AddProductionInput {
   service?: string | null;
   /** Backdates the production (creation_time and change_time), e.g. to test how far back the reconciler looks. */
   createdAt?: Date;
+  /** The cover image (`image`). */
+  image?: SimulatedImage | null;
+  chapters?: SimulatedChapter[];
 }
 
 export interface ProductionPatch {
   status?: number;
   files?: SimulatedFile[];
   metadata?: Record<string, unknown>;
+  image?: SimulatedImage | null;
+  chapters?: SimulatedChapter[];
+}
+
+/** A chapter as `chapters[]` of the details has it. */
+export interface ChapterData {
+  title: string;
+  url: string;
+  image: string | null;
+  start: string;
+  start_sec: number;
+  start_output?: string;
+  start_output_sec?: number;
 }
 
 export interface OutputFile {
@@ -93,7 +138,7 @@ export interface Production {
   shownotes: string | null;
   thumbnail: string | null;
   webhook: string | null;
-  chapters: unknown[];
+  chapters: ChapterData[];
   cuts: unknown[];
   multi_input_files: unknown[];
   outgoing_services: unknown[];
@@ -122,6 +167,16 @@ export interface StoredFile {
   checksum: string | null;
   size: number;
   downloadUrl: string | null | undefined;
+  contentType: string | undefined;
+}
+
+/** A chapter as the simulator holds it. */
+export interface StoredChapter {
+  title: string;
+  url: string;
+  start: number;
+  startOutput: number | null;
+  image: StoredFile | null;
 }
 
 export interface ProductionRecord {
@@ -135,6 +190,8 @@ export interface ProductionRecord {
   creationTime: Date;
   changeTime: Date;
   speechUuid: string;
+  image: StoredFile | null;
+  chapters: StoredChapter[];
 }
 
 const FORMAT_BY_ENDING: Record<string, string> = {
@@ -217,11 +274,34 @@ export async function prepareFile(file: SimulatedFile): Promise<StoredFile> {
     checksum: file.checksum === undefined ? md5 : file.checksum,
     size: file.size ?? length,
     downloadUrl: file.downloadUrl,
+    contentType: file.contentType,
   };
+}
+
+function prepareImage(image: SimulatedImage | null | undefined): Promise<StoredFile | null> {
+  if (!image) return Promise.resolve(null);
+  return prepareFile({ filename: image.filename, content: image.content, contentType: image.contentType, downloadUrl: image.url });
+}
+
+async function prepareChapters(chapters: SimulatedChapter[]): Promise<StoredChapter[]> {
+  return Promise.all(
+    chapters.map(async (c) => ({
+      title: c.title ?? '',
+      url: c.url ?? '',
+      start: c.start,
+      startOutput: c.startOutput === undefined ? c.start : c.startOutput,
+      image: await prepareImage(c.image),
+    })),
+  );
 }
 
 export function downloadPath(uuid: string, filename: string): string {
   return `api/download/audio-result/${uuid}/${encodeURIComponent(filename)}`;
+}
+
+/** Where the details link an image uploaded with the production, as in Auphonic's own example. */
+export function uploadPath(uuid: string, filename: string): string {
+  return `api/download/audio-upload/${uuid}/${encodeURIComponent(filename)}`;
 }
 
 /** Holds the simulated productions and renders them as the API answers. */
@@ -244,6 +324,8 @@ export class ProductionStore {
       creationTime: now,
       changeTime: now,
       speechUuid: randomUuid(),
+      image: await prepareImage(input.image),
+      chapters: await prepareChapters(input.chapters ?? []),
     };
     this.#records.set(uuid, record);
     return record;
@@ -256,6 +338,8 @@ export class ProductionStore {
     if (patch.status !== undefined) record.status = patch.status;
     if (files) record.files = files;
     if (patch.metadata) record.metadata = { ...record.metadata, ...structuredClone(patch.metadata) };
+    if (patch.image !== undefined) record.image = await prepareImage(patch.image);
+    if (patch.chapters) record.chapters = await prepareChapters(patch.chapters);
     this.touch(record);
     return record;
   }
@@ -285,6 +369,29 @@ export class ProductionStore {
   file(uuid: string, filename: string): StoredFile | undefined {
     return this.#records.get(uuid)?.files.find((f) => f.filename === filename && f.downloadUrl !== null);
   }
+
+  /** An image uploaded with the production (the cover, a chapter's), by name. */
+  upload(uuid: string, filename: string): StoredFile | undefined {
+    const record = this.#records.get(uuid);
+    if (!record) return undefined;
+    return [record.image, ...record.chapters.map((c) => c.image)].find((i) => i?.filename === filename) ?? undefined;
+  }
+}
+
+function imageUrl(uuid: string, image: StoredFile | null, baseUrl: URL): string | null {
+  if (!image?.filename) return null;
+  return image.downloadUrl ?? new URL(uploadPath(uuid, image.filename), baseUrl).href;
+}
+
+function chapterData(uuid: string, c: StoredChapter, baseUrl: URL): ChapterData {
+  return {
+    title: c.title,
+    url: c.url,
+    image: imageUrl(uuid, c.image, baseUrl),
+    start: timestring(c.start),
+    start_sec: c.start,
+    ...(c.startOutput === null ? {} : { start_output: timestring(c.startOutput), start_output_sec: c.startOutput }),
+  };
 }
 
 export function outputFileData(uuid: string, file: StoredFile, baseUrl: URL): OutputFile {
@@ -343,12 +450,12 @@ export function productionData(record: ProductionRecord, baseUrl: URL): Producti
     cut_end: 0.0,
     creation_time: record.creationTime.toISOString(),
     change_time: record.changeTime.toISOString(),
-    image: null,
+    image: imageUrl(uuid, record.image, baseUrl),
     service: record.service,
     shownotes: null,
     thumbnail: null,
     webhook: record.webhook,
-    chapters: [],
+    chapters: record.chapters.map((c) => chapterData(uuid, c, baseUrl)),
     cuts: [],
     multi_input_files: [],
     outgoing_services: [],

@@ -9,7 +9,7 @@ import type { RequestLogEntry } from './http-util.ts';
 import { Presigner } from './presign.ts';
 import { type AddProductionInput, type Production, type ProductionPatch, ProductionStore, productionData } from './productions.ts';
 import { STATUS_DONE, statusString } from './statuses.ts';
-import { createStorageServer } from './storage-server.ts';
+import { BUCKETS, type Bucket, createStorageServer } from './storage-server.ts';
 import { sendServiceWebhook, sendWebhook, type WebhookDelivery } from './webhook-sender.ts';
 
 export interface SimulatorOptions {
@@ -114,6 +114,11 @@ export class AuphonicSimulator {
     return this.#storageGets(uuid, filename).filter((r) => r.status === 200 || r.status === 206).length;
   }
 
+  /** Downloads of an image uploaded with the production (its cover, a chapter's) that storage began to serve. */
+  imageDownloadsStarted(uuid: string, filename: string): number {
+    return this.#storageGets(uuid, filename, BUCKETS.uploads).filter((r) => r.status === 200 || r.status === 206).length;
+  }
+
   inject(fault: Fault): void {
     this.#faults.inject(fault);
   }
@@ -172,8 +177,8 @@ export class AuphonicSimulator {
     await Promise.all([new Promise((r) => this.#api.close(r)), new Promise((r) => this.#storage.close(r))]);
   }
 
-  #storageGets(uuid: string, filename: string): RequestLogEntry[] {
-    const path = `/auphonic-results/${uuid}/${filename}`;
+  #storageGets(uuid: string, filename: string, bucket: Bucket = BUCKETS.results): RequestLogEntry[] {
+    const path = `/${bucket}/${uuid}/${filename}`;
     return this.requests.filter((r) => r.origin === 'storage' && r.method === 'GET' && r.path === path);
   }
 }

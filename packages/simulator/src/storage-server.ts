@@ -6,7 +6,9 @@ import { logRequest, type RequestLogEntry } from './http-util.ts';
 import type { Presigner } from './presign.ts';
 import type { ProductionStore, StoredFile } from './productions.ts';
 
-export const BUCKET = 'auphonic-results';
+/** Result files, and what was uploaded with a production (its images). */
+export const BUCKETS = { results: 'auphonic-results', uploads: 'auphonic-uploads' } as const;
+export type Bucket = (typeof BUCKETS)[keyof typeof BUCKETS];
 
 const CONTENT_TYPES: Record<string, string> = {
   mp3: 'audio/mpeg',
@@ -22,6 +24,10 @@ const CONTENT_TYPES: Record<string, string> = {
   vtt: 'text/vtt',
   txt: 'text/plain',
   png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
 };
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
@@ -56,11 +62,11 @@ async function handle(
   count: (n: number) => void,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://storage');
-  const match = new RegExp(`^/${BUCKET}/([^/]+)/([^/]+)$`).exec(url.pathname);
+  const match = new RegExp(`^/(${BUCKETS.results}|${BUCKETS.uploads})/([^/]+)/([^/]+)$`).exec(url.pathname);
   if (req.method !== 'GET' && req.method !== 'HEAD') return s3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed.');
   if (!match) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-  const uuid = decodeURIComponent(match[1] ?? '');
-  const filename = decodeURIComponent(match[2] ?? '');
+  const uuid = decodeURIComponent(match[2] ?? '');
+  const filename = decodeURIComponent(match[3] ?? '');
   if (req.headers.authorization !== undefined) {
     return s3Error(
       res,
@@ -73,7 +79,7 @@ async function handle(
   if (check === 'bad-signature')
     return s3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   if (check === 'expired') return s3Error(res, 403, 'AccessDenied', 'Request has expired');
-  const file = deps.productions.file(uuid, filename);
+  const file = match[1] === BUCKETS.results ? deps.productions.file(uuid, filename) : deps.productions.upload(uuid, filename);
   if (!file) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
 
   const failure = deps.faults.take('storage', ['status'], uuid, filename);
@@ -100,7 +106,7 @@ async function handle(
     status = 206;
   }
   const headers: Record<string, string | number> = {
-    'content-type': CONTENT_TYPES[file.ending] ?? 'application/octet-stream',
+    'content-type': file.contentType ?? CONTENT_TYPES[file.ending] ?? 'application/octet-stream',
     'content-length': end - start + 1,
     'accept-ranges': 'bytes',
     etag: `"${file.md5}"`,

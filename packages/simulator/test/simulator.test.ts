@@ -90,6 +90,63 @@ describe('Auphonic simulator', () => {
     assert.equal(last?.bytesSent, 1000);
   });
 
+  it('lists chapters with input and output times and a cover, whose images redirect to storage like results', async () => {
+    const cover = Buffer.from('cover bytes');
+    const chapterArt = Buffer.from('chapter two art');
+    const p = await sim.addProduction({
+      files: [{ filename: 'ep.mp3', content }],
+      image: { filename: 'cover.jpg', content: cover },
+      chapters: [
+        { title: 'Intro', start: 0, startOutput: 0 },
+        {
+          title: 'Topic',
+          url: 'https://example.com/topic',
+          start: 138,
+          startOutput: 153.372585,
+          image: { filename: 'two.png', content: chapterArt },
+        },
+        { title: 'Old style', start: 200, startOutput: null },
+      ],
+    });
+    const details = ((await (await api(`/api/production/${p.uuid}.json`, { headers: auth })).json()) as { data: typeof p }).data;
+    assert.equal(details.image, new URL(`/api/download/audio-upload/${p.uuid}/cover.jpg`, sim.baseUrl).href);
+    assert.deepEqual(details.chapters, [
+      { title: 'Intro', url: '', image: null, start: '00:00:00.000', start_sec: 0, start_output: '00:00:00.000', start_output_sec: 0 },
+      {
+        title: 'Topic',
+        url: 'https://example.com/topic',
+        image: new URL(`/api/download/audio-upload/${p.uuid}/two.png`, sim.baseUrl).href,
+        start: '00:02:18.000',
+        start_sec: 138,
+        start_output: '00:02:33.373',
+        start_output_sec: 153.372585,
+      },
+      { title: 'Old style', url: '', image: null, start: '00:03:20.000', start_sec: 200 },
+    ]);
+    for (const [url, bytes, type] of [
+      [details.image, cover, 'image/jpeg'],
+      [details.chapters[1]?.image, chapterArt, 'image/png'],
+    ] as const) {
+      const res = await fetch(url ?? '', { headers: auth, redirect: 'manual' });
+      assert.equal(res.status, 302);
+      const location = new URL(res.headers.get('location') ?? '');
+      assert.equal(location.origin, sim.storageUrl.origin);
+      assert.equal((await fetch(location, { headers: auth })).status, 400, 'storage refuses the Authorization header');
+      const image = await fetch(location);
+      assert.equal(image.headers.get('content-type'), type);
+      assert.deepEqual(Buffer.from(await image.arrayBuffer()), bytes);
+    }
+    assert.equal(sim.imageDownloadsStarted(p.uuid, 'two.png'), 1);
+
+    const rerun = await sim.updateProduction(p.uuid, { image: null, chapters: [{ title: 'Only', start: 5, startOutput: 1 }] });
+    assert.equal(rerun.image, null);
+    assert.deepEqual(
+      rerun.chapters.map((c) => [c.title, c.start_output_sec]),
+      [['Only', 1]],
+    );
+    assert.equal((await api(new URL(details.image ?? '').pathname, { headers: auth })).status, 404, 'the old cover is gone');
+  });
+
   it('answers errors inside an HTTP 200 envelope when told to', async () => {
     sim.inject({ target: 'details', kind: 'envelope-error', statusCode: 401, message: "Token doesn't exist", uuid });
     const res = await api(`/api/production/${uuid}.json`, { headers: auth });

@@ -105,6 +105,18 @@ export class DirectoryDriver implements StorageDriver {
     }
   }
 
+  async remove(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await rm(path, { force: true });
+      // The unlink is durable only once its directory entry is.
+      await syncDirectory(dirname(path));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw unavailable(err);
+    }
+  }
+
   async createUpload(key: string, opts: UploadOptions = {}): Promise<Upload> {
     const finalPath = this.pathOf(key);
     try {
@@ -308,7 +320,7 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array, position: number): Pr
   }
 }
 
-/** The rename is durable only once its directory entry is. */
+/** A rename or an unlink is durable only once its directory entry is. */
 async function syncDirectory(path: string): Promise<void> {
   const dir = await open(path, 'r');
   try {

@@ -20,6 +20,8 @@ export interface StorageDriver {
   writeJson(key: string, value: unknown): Promise<void>;
   /** Starts writing an object that becomes visible under `key` only on commit. */
   createUpload(key: string, opts?: UploadOptions): Promise<Upload>;
+  /** Deletes an object (a file a re-run no longer has); a missing one is no error. */
+  remove(key: string): Promise<void>;
 }
 
 export interface UploadOptions {

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -167,6 +168,16 @@ export class S3Driver implements StorageDriver {
         }),
       );
     } catch (err) {
+      throw storageError(err);
+    }
+  }
+
+  /** S3 answers a delete of a missing key with success too. */
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.#s.bucket, Key: this.#key(key) }));
+    } catch (err) {
+      if (isNotFound(err)) return;
       throw storageError(err);
     }
   }

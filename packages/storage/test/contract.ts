@@ -71,9 +71,26 @@ export function describeStorageContract(name: string, setup: () => Promise<Contr
       assert.deepEqual(await driver.stat('account/u1/Folge 1 – Über.m4a'), { size: 1 });
     });
 
+    it('removes an object, its neighbours untouched, and takes a missing one calmly', async () => {
+      for (const name of ['chapter-1.png', 'chapter-2.png']) {
+        const upload = await driver.createUpload(`account/u2/${name}`);
+        await upload.write(Buffer.from(name));
+        await upload.commit();
+      }
+      await driver.writeJson('account/u2/chapters.json', { version: '1.2.0', chapters: [] });
+      await driver.remove('account/u2/chapter-2.png');
+      await driver.remove('account/u2/chapters.json');
+      assert.equal(await driver.stat('account/u2/chapter-2.png'), null);
+      assert.equal(await driver.readJson('account/u2/chapters.json'), null);
+      assert.deepEqual(await driver.stat('account/u2/chapter-1.png'), { size: 'chapter-1.png'.length });
+      await driver.remove('account/u2/chapter-2.png');
+      await driver.remove('account/nothing-here/cover.jpg');
+    });
+
     it('refuses keys that would leave its root', async () => {
       for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', 'a/./b', 'a\\b', '']) {
         await assert.rejects(driver.createUpload(key), { code: 'ERR_STORAGE_BAD_KEY' }, key);
+        await assert.rejects(driver.remove(key), { code: 'ERR_STORAGE_BAD_KEY' }, key);
       }
     });
   });

@@ -53,6 +53,11 @@ export interface WorkerConfig {
    * account's own only when its webhook is one of them. Empty: the reconciler leaves the account alone.
    */
   accountWebhookUrls: string[];
+  /**
+   * PUBLIC_FILES_URL, the ingress's too: stored keys are public under it (a CDN). chapters.json then points at its
+   * chapter images by full URL (else by their bare names, beside it), and the record gives each stored file its `url`.
+   */
+  publicFilesUrl: URL | null;
 }
 
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
@@ -87,6 +92,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     reconcileLimit: r.int('RECONCILE_LIMIT', { default: 100, min: 1, max: 100 }),
     reconcileLookbackMs: r.duration('RECONCILE_LOOKBACK', { default: '7d', min: '1m', max: '365d' }),
     accountWebhookUrls: accountWebhookUrls(r),
+    publicFilesUrl: r.optionalString('PUBLIC_FILES_URL') ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
     r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');

@@ -9,11 +9,15 @@ import type { Owner, ProductionJobData, ProductionJobResult } from '@auphonic-br
 import { type Logger, redactCredentials } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
 import { mapBounded } from './bounded.ts';
+import { type ChapterMark, chapterMarks } from './chapter-marks.ts';
+import { jsonChapters, storeChapters } from './chapters-file.ts';
 import type { Credentials } from './credentials.ts';
 import { IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
+import { planImages } from './images.ts';
 import { planOutputs } from './outputs.ts';
-import { asRecord, fingerprint, type OutputRecord, outcomeOf, type ProductionRecord, storedFiles } from './record.ts';
-import { productionPrefix, recordKey } from './storage-layout.ts';
+import { asRecord, type ChapterTimes, fingerprint, type OutputRecord, outcomeOf, type ProductionRecord, storedFiles } from './record.ts';
+import { removeStaleFiles } from './stale-files.ts';
+import { CHAPTERS_NAME, fileKey, productionPrefix, publicFileUrl, recordKey } from './storage-layout.ts';
 import { type OutputDeps, storeOutput } from './store-output.ts';
 
 export interface IngestDeps {
@@ -23,6 +27,8 @@ export interface IngestDeps {
   downloadResumes: number;
   /** Outputs of one production downloaded at once. */
   downloadConcurrency: number;
+  /** PUBLIC_FILES_URL: stored keys are public under it (chapter images in chapters.json, `url` in the record). */
+  publicFilesUrl: URL | null;
   onBytes?: (bytes: number) => void;
 }
 
@@ -72,7 +78,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     return resultOf(uuid, sameRendering.outputs, 'unchanged');
   }
   const write = (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) =>
-    writeRecord(deps.storage, prefix, { data, production, fp, outputs, final, error });
+    writeRecord(deps.storage, prefix, { data, production, fp, outputs, final, error, publicFilesUrl: deps.publicFilesUrl });
 
   if (status === 'error') {
     await write([], true, { code: 'ERR_AUPHONIC_PRODUCTION_ERROR', message: production.error_message || production.status_string });
@@ -81,27 +87,36 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   }
 
   const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
-  const planned = planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums });
-  for (const p of planned) {
+  const { marks, times } = chapterMarks(production);
+  const taken = new Set(production.output_files.flatMap((o) => (typeof o.filename === 'string' ? [o.filename] : [])));
+  const plan = [
+    ...planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums }),
+    ...planImages(production, marks, { client: deps.client, prefix, taken }),
+  ];
+  for (const p of plan) {
     if ('decided' in p && p.decided.fate === 'refused')
       ctx.log.warn({ filename: p.decided.filename, code: p.decided.code }, p.decided.reason);
   }
   // Outputs download side by side (DOWNLOAD_CONCURRENCY): a production takes about as long as its longest output.
   const outputs = await mapBounded(
-    planned,
+    plan,
     deps.downloadConcurrency,
     async (p, signal): Promise<OutputRecord> => {
       if ('decided' in p) return p.decided;
-      const { filename } = p.download;
+      const { filename, linkIn } = p.download;
       return storeOutput(deps, p.download, previous.get(filename), {
         log: ctx.log,
         signal,
         onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: p.download.expectedSize }),
-        refreshUrl: () => freshUrl(deps, production, fp, filename, signal),
+        refreshUrl: () => freshUrl(deps, production, fp, linkIn, signal),
       });
     },
     ctx.signal,
   );
+  // After the images: chapters.json points at those that were stored.
+  if (marks.length > 0) outputs.push(await chaptersOutput(deps, prefix, marks, times, outputs, taken));
+  const removed = await removeStaleFiles(deps.storage, existing, outputs);
+  if (removed.length > 0) ctx.log.info({ removed }, "removed what the earlier rendering's chapters and cover left");
 
   const failed = outputs.filter((o) => o.fate === 'failed');
   const final = failed.length === 0 || ctx.lastChance;
@@ -122,15 +137,45 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   return resultOf(uuid, outputs, record.bridge.outcome);
 }
 
+/** chapters.json from this rendering's chapters, its images pointing at their stored copies. */
+async function chaptersOutput(
+  deps: ClientDeps,
+  prefix: string,
+  marks: ChapterMark[],
+  times: ChapterTimes,
+  outputs: readonly OutputRecord[],
+  taken: ReadonlySet<string>,
+): Promise<OutputRecord> {
+  if (taken.has(CHAPTERS_NAME)) {
+    const reason = `one of the production's outputs is named ${CHAPTERS_NAME} already; it keeps the name`;
+    return { filename: CHAPTERS_NAME, format: 'json-chapters', kind: 'chapters', fate: 'refused', code: 'ERR_NAME_TAKEN', reason, times };
+  }
+  const images = new Map(
+    outputs.flatMap((o) => (o.kind === 'chapter-image' && o.fate === 'stored' && o.key ? [[o.chapter, o] as const] : [])),
+  );
+  // Beside chapters.json, a bare name is a relative URL that works wherever the folder is served.
+  const img = (mark: ChapterMark) => {
+    const image = images.get(mark.number);
+    return image?.key ? (publicFileUrl(deps.publicFilesUrl, image.key) ?? image.filename) : null;
+  };
+  return storeChapters(deps.storage, { key: fileKey(prefix, CHAPTERS_NAME), filename: CHAPTERS_NAME }, jsonChapters(marks, img), times);
+}
+
 /** The download link is gone: the production's details carry a new one, unless the production itself changed. */
-async function freshUrl(deps: ClientDeps, before: Production, fp: string, filename: string, signal?: AbortSignal): Promise<URL> {
+async function freshUrl(
+  deps: ClientDeps,
+  before: Production,
+  fp: string,
+  linkIn: (production: Production) => unknown,
+  signal?: AbortSignal,
+): Promise<URL> {
   const production = await deps.client.getProduction(before.uuid, { signal });
   if (fingerprint(production) !== fp) throw new ProductionChangedError();
-  const output = production.output_files.find((o) => o.filename === filename);
-  if (typeof output?.download_url !== 'string') {
+  const link = linkIn(production);
+  if (typeof link !== 'string') {
     throw new AuphonicError('ERR_AUPHONIC_NOT_FOUND', 'the output is no longer listed by Auphonic', { retryable: true });
   }
-  return deps.client.resolveDownloadUrl(output.download_url);
+  return deps.client.resolveDownloadUrl(link);
 }
 
 /**
@@ -149,6 +194,7 @@ export async function recordFailure(storage: StorageDriver, data: ProductionJobD
     outputs: [],
     final: true,
     error: { code: typeof code === 'string' ? code : 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err) },
+    publicFilesUrl: null,
   });
 }
 
@@ -162,22 +208,28 @@ async function writeRecord(
     outputs: OutputRecord[];
     final: boolean;
     error: ProductionRecord['bridge']['error'];
+    publicFilesUrl: URL | null;
   },
 ): Promise<ProductionRecord> {
+  // Where the public finds each stored file, when PUBLIC_FILES_URL says.
+  const outputs = r.outputs.map((o) => {
+    const url = o.fate === 'stored' && o.key ? publicFileUrl(r.publicFilesUrl, o.key) : null;
+    return url ? { ...o, url } : o;
+  });
   const record: ProductionRecord = {
     bridge: {
       version: 2,
       uuid: r.data.uuid,
       owner: r.data.owner,
       customData: redactCredentials(r.data.customData ?? null),
-      outcome: r.error ? 'error' : outcomeOf(r.outputs),
+      outcome: r.error ? 'error' : outcomeOf(outputs),
       final: r.final,
       fingerprint: r.fp,
       changeTime: r.production?.change_time ?? null,
       recordedAt: new Date().toISOString(),
-      files: storedFiles(r.outputs),
-      outputs: r.outputs,
-      notRendered: r.outputs.filter((o) => o.fate === 'not_rendered').map((o) => o.filename ?? o.format),
+      files: storedFiles(outputs),
+      outputs,
+      notRendered: outputs.filter((o) => o.fate === 'not_rendered').map((o) => o.filename ?? o.format),
       error: r.error,
     },
     // As fetched, unknown fields kept, but never our webhook secret or another credential.
@@ -194,7 +246,13 @@ function resultOf(uuid: string, outputs: readonly OutputRecord[], outcome: Produ
     outcome,
     files: files.length,
     bytes: files.reduce((sum, f) => sum + f.size, 0),
-    stored: files.map((f) => ({ filename: f.filename, format: f.format, key: f.key })),
-    outputs: outputs.map((o) => ({ filename: o.filename, format: o.format, fate: o.fate, ...(o.reason ? { reason: o.reason } : {}) })),
+    stored: files.map((f) => ({ filename: f.filename, format: f.format, kind: f.kind, key: f.key })),
+    outputs: outputs.map((o) => ({
+      filename: o.filename,
+      format: o.format,
+      kind: o.kind,
+      fate: o.fate,
+      ...(o.reason ? { reason: o.reason } : {}),
+    })),
   };
 }

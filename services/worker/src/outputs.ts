@@ -1,15 +1,22 @@
 import { type AuphonicClient, AuphonicError, isSafeFilename, type OutputFile, type Production } from '@auphonic-bridge/auphonic';
-import type { OutputRecord } from './record.ts';
+import type { OutputKind, OutputRecord } from './record.ts';
 import { fileKey, RECORD_NAME } from './storage-layout.ts';
 
 /** An output to download: where from, where to, and what Auphonic announced of it. */
 export interface PlannedDownload {
   filename: string;
   format: string;
+  kind: OutputKind;
+  /** A chapter image: its chapter's number in chapters.json. */
+  chapter?: number;
   url: URL;
   key: string;
   expectedSize: number | null;
   expectedMd5: string | null;
+  /** Images: a size cap and the media types taken. */
+  limits?: { maxBytes: number; acceptType: (mediaType: string) => boolean };
+  /** This output's link in the details of the same rendering fetched again (a fresh link when the old one is gone). */
+  linkIn: (production: Production) => unknown;
 }
 
 export type PlannedOutput = { download: PlannedDownload } | { decided: OutputRecord };
@@ -30,32 +37,41 @@ export function planOutputs(
     const format = typeof output.format === 'string' ? output.format : 'unknown';
     const { filename, download_url: downloadUrl } = output;
     if (typeof filename !== 'string' || typeof downloadUrl !== 'string') {
-      return { decided: { filename: typeof filename === 'string' ? filename : null, format, fate: 'not_rendered' } };
+      return { decided: { filename: typeof filename === 'string' ? filename : null, format, kind: 'audio', fate: 'not_rendered' } };
     }
-    const refuse = (code: string, reason: string): PlannedOutput => ({ decided: { filename, format, fate: 'refused', code, reason } });
+    const refuse = (code: string, reason: string): PlannedOutput => ({
+      decided: { filename, format, kind: 'audio', fate: 'refused', code, reason },
+    });
     if (!isSafeFilename(filename) || filename === RECORD_NAME) {
       return refuse('ERR_UNSAFE_OUTPUT', `refusing output filename ${JSON.stringify(filename.slice(0, 100))}: not a plain file name`);
     }
     if ((names.get(filename) ?? 0) > 1)
       return refuse('ERR_UNSAFE_OUTPUT', `several outputs share the filename ${JSON.stringify(filename)}`);
-    let url: URL;
-    try {
-      url = opts.client.resolveDownloadUrl(downloadUrl);
-    } catch (err) {
-      if (err instanceof AuphonicError) return refuse(err.code, err.message);
-      throw err;
-    }
+    const url = auphonicLink(opts.client, downloadUrl);
+    if ('code' in url) return refuse(url.code, url.reason);
     return {
       download: {
         filename,
         format,
+        kind: 'audio',
         url,
         key: fileKey(opts.prefix, filename),
         expectedSize: announcedSize(output),
         expectedMd5: opts.verifyChecksums ? announcedMd5(output) : null,
+        linkIn: (fresh) => fresh.output_files.find((o) => o.filename === filename)?.download_url,
       },
     };
   });
+}
+
+/** A link our token may follow: on Auphonic's own origin; anything else is refused for good, with why. */
+export function auphonicLink(client: AuphonicClient, link: string): URL | { code: string; reason: string } {
+  try {
+    return client.resolveDownloadUrl(link);
+  } catch (err) {
+    if (err instanceof AuphonicError) return { code: err.code, reason: err.message };
+    throw err;
+  }
 }
 
 function announcedSize(output: OutputFile): number | null {

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { Production } from '@auphonic-bridge/auphonic';
-import type { Owner } from '@auphonic-bridge/queue';
+import type { OutputKind, Owner } from '@auphonic-bridge/queue';
 
 /** What became of one of the production's outputs. */
 export type OutputFate = 'stored' | 'not_rendered' | 'refused' | 'failed';
+
+/**
+ * audio: one of Auphonic's output_files (subtitles and the like included);
+ * cover: the production's `image`; chapter-image: a chapter's `image`;
+ * chapters: chapters.json, which the bridge writes from the chapters.
+ */
+export type { OutputKind };
 
 export interface OutputRecord {
   /** null for an output Auphonic has not named yet. */
   filename: string | null;
   format: string;
+  kind: OutputKind;
   fate: OutputFate;
   /** Stored: where, how big, its MD5, and whether Auphonic's checksum confirmed it. */
   key?: string;
@@ -20,16 +28,40 @@ export interface OutputRecord {
   reason?: string;
   /** Failed on size or checksum: what the bytes received really were. */
   received?: { size: number; md5: string | null };
+  /** Stored, when PUBLIC_FILES_URL is set: where the public finds it. */
+  url?: string;
+  /** A stored image: the media type its source gave (its name's ending is only a guess). */
+  mediaType?: string;
+  /** A chapter image: its chapter, numbered from 1 in the order of chapters.json. */
+  chapter?: number;
+  /** chapters.json: whose times it holds (see ChapterTimes). */
+  times?: ChapterTimes;
+}
+
+/**
+ * Where chapters.json's times came from: Auphonic's output times
+ * (`start_output_sec`, true to the cut files), or, for the chapters listed,
+ * the input times (`start_sec`) because the output time was absent; and
+ * the chapters left out for having no time at all (positions in Auphonic's list).
+ */
+export interface ChapterTimes {
+  from: 'output' | 'input' | 'mixed';
+  inputTimes: number[];
+  leftOut: number[];
 }
 
 export interface StoredFile {
   filename: string;
   format: string;
+  kind: OutputKind;
   key: string;
   size: number;
   md5: string;
   /** Whether Auphonic gave a checksum and it matched. */
   checksumVerified: boolean;
+  url?: string;
+  mediaType?: string;
+  chapter?: number;
 }
 
 /** complete: every rendered output stored. partial: some stored, some not. error: Auphonic's error, or nothing storable. */
@@ -62,23 +94,34 @@ export interface ProductionRecord {
   production: Production | null;
 }
 
+const CHAPTER_FIELDS = ['title', 'url', 'image', 'start', 'start_sec', 'start_output', 'start_output_sec'] as const;
+
 /**
- * Identifies one rendering of a production: a re-run changes change_time or
- * its outputs, and then the production is processed again.
+ * Identifies one rendering of a production: a re-run changes change_time,
+ * its outputs, its chapters or its cover, and then the production is
+ * processed again. Without chapters and cover it is what it was before they
+ * counted, so records of such productions stay "unchanged".
  */
 export function fingerprint(p: Production): string {
   const outputs = p.output_files.map((f) => [f.filename, f.size ?? null, f.checksum ?? null, f.download_url]);
-  return createHash('sha256')
-    .update(JSON.stringify([p.status, p.change_time ?? null, outputs]))
-    .digest('hex');
+  const parts: unknown[] = [p.status, p.change_time ?? null, outputs];
+  // What chapters.json and the images are made of, no more: a field Auphonic adds some day changes nothing.
+  const chapters = (Array.isArray(p.chapters) ? (p.chapters as Array<Record<string, unknown> | null>) : []).map((c) =>
+    CHAPTER_FIELDS.map((field) => c?.[field] ?? null),
+  );
+  const image = typeof p.image === 'string' && p.image ? p.image : null;
+  if (chapters.length > 0 || image) parts.push({ image, chapters });
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
 /** A record read back from storage, when it is one of ours (older versions included). */
 export function asRecord(value: unknown): ProductionRecord['bridge'] | null {
   const bridge = (value as { bridge?: Partial<ProductionRecord['bridge']> } | null)?.bridge;
   if (!bridge || typeof bridge !== 'object' || typeof bridge.uuid !== 'string') return null;
-  // Version 1 knew only finished records of stored files.
-  const outputs = Array.isArray(bridge.outputs) ? bridge.outputs : (bridge.files ?? []).map((f) => ({ ...f, fate: 'stored' as const }));
+  // Version 1 knew only finished records of stored files; records before chapters and images knew only audio.
+  const outputs = (
+    Array.isArray(bridge.outputs) ? bridge.outputs : (bridge.files ?? []).map((f) => ({ ...f, fate: 'stored' as const }))
+  ).map((o) => ({ ...o, kind: o.kind ?? 'audio' }));
   return {
     version: 2,
     uuid: bridge.uuid,
@@ -89,7 +132,7 @@ export function asRecord(value: unknown): ProductionRecord['bridge'] | null {
     fingerprint: bridge.fingerprint ?? null,
     changeTime: bridge.changeTime ?? (value as { production?: { change_time?: string } }).production?.change_time ?? null,
     recordedAt: bridge.recordedAt ?? '',
-    files: bridge.files ?? [],
+    files: (bridge.files ?? []).map((f) => ({ ...f, kind: f.kind ?? 'audio' })),
     outputs,
     notRendered: bridge.notRendered ?? [],
     error: bridge.error ?? null,
@@ -110,9 +153,13 @@ export function storedFiles(outputs: readonly OutputRecord[]): StoredFile[] {
     .map((o) => ({
       filename: o.filename,
       format: o.format,
+      kind: o.kind,
       key: o.key,
       size: o.size,
       md5: o.md5,
       checksumVerified: o.checksumVerified ?? false,
+      ...(o.url ? { url: o.url } : {}),
+      ...(o.mediaType ? { mediaType: o.mediaType } : {}),
+      ...(o.chapter ? { chapter: o.chapter } : {}),
     }));
 }

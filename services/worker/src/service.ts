@@ -29,6 +29,7 @@ export class WorkerService implements Service {
         credentials,
         storage,
         verifyChecksums: config.verifyChecksums,
+        publicFilesUrl: config.publicFilesUrl,
         downloadResumes: config.downloadResumes,
         downloadConcurrency: config.downloadConcurrency,
         onBytes: (n) => metrics.downloadBytes.inc(n),

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type AuphonicClient, downloadInto } from '@auphonic-bridge/auphonic';
+import { type AuphonicClient, type Downloaded, downloadInto } from '@auphonic-bridge/auphonic';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
 import { outputFailure } from './fate.ts';
@@ -34,43 +34,40 @@ export async function storeOutput(
   previous: OutputRecord | undefined,
   ctx: OutputContext,
 ): Promise<OutputRecord> {
-  const { filename, format, key } = planned;
+  const { filename, format, kind, key } = planned;
   const log = ctx.log.child({ filename });
-  const stored = (size: number, md5: string): OutputRecord => ({
-    filename,
-    format,
+  const which = { filename, format, kind, ...(planned.chapter ? { chapter: planned.chapter } : {}) };
+  const stored = (size: number, md5: string, mediaType: string | null | undefined): OutputRecord => ({
+    ...which,
     fate: 'stored',
     key,
     size,
     md5,
     checksumVerified: planned.expectedMd5 !== null,
+    // An image's ending is a guess from its link: what its source said it is counts.
+    ...(kind !== 'audio' && mediaType ? { mediaType } : {}),
   });
   try {
     const kept = await alreadyStored(deps.storage, planned, previous);
     if (kept) {
       log.info('already stored by an earlier attempt');
-      return stored(kept.size, kept.md5);
+      return stored(kept.size, kept.md5, previous?.mediaType);
     }
     const started = performance.now();
     const result = await download(deps, planned, ctx, log);
     const seconds = (performance.now() - started) / 1000;
     log.info({ bytes: result.size, seconds, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) }, 'file stored');
-    return stored(result.size, result.md5);
+    return stored(result.size, result.md5, result.mediaType);
   } catch (err) {
     if (ctx.signal?.aborted) throw err;
     const failure = outputFailure(err, previous);
     log.warn({ code: failure.code, fate: failure.fate }, `output not stored: ${failure.reason}`);
-    return { filename, format, ...failure };
+    return { ...which, ...failure };
   }
 }
 
 /** Streams into a temporary object, continuing what a dead worker left when the bytes can be verified, then commits. */
-async function download(
-  deps: OutputDeps,
-  planned: PlannedDownload,
-  ctx: OutputContext,
-  log: Logger,
-): Promise<{ size: number; md5: string }> {
+async function download(deps: OutputDeps, planned: PlannedDownload, ctx: OutputContext, log: Logger): Promise<Downloaded> {
   // Resuming is safe only when the end result is checked against Auphonic's MD5.
   const verifiable = planned.expectedMd5 !== null && planned.expectedSize !== null;
   const upload = await deps.storage.createUpload(planned.key, {
@@ -90,6 +87,8 @@ async function download(
       maxResumes: deps.downloadResumes,
       hash,
       refreshUrl: ctx.refreshUrl,
+      maxBytes: planned.limits?.maxBytes,
+      acceptType: planned.limits?.acceptType,
       signal: ctx.signal,
       onBytes: (bytes, total) => {
         deps.onBytes?.(bytes);

@@ -57,6 +57,15 @@ describe('worker config', () => {
     );
   });
 
+  it('reads PUBLIC_FILES_URL, the public base of stored keys, and refuses one that is not http(s)', () => {
+    assert.equal(readConfig(good).publicFilesUrl, null);
+    assert.equal(
+      readConfig({ ...good, PUBLIC_FILES_URL: 'https://cdn.example.com/podcasts/' }).publicFilesUrl?.href,
+      'https://cdn.example.com/podcasts/',
+    );
+    assert.throws(() => readConfig({ ...good, PUBLIC_FILES_URL: 'ftp://cdn.example.com' }), /PUBLIC_FILES_URL:/);
+  });
+
   it('never echoes a Redis URL, which may hold a password', () => {
     assert.throws(
       () => readConfig({ ...good, REDIS_URL: 'redis://:hunter2@' }),

@@ -40,14 +40,14 @@ describe('worker: a production from webhook to verified files', () => {
       files: 3,
       bytes: mp3.length + m4a.length + srt.length,
       stored: [
-        { filename: 'episode.mp3', format: 'mp3', key: `account/${p.uuid}/episode.mp3` },
-        { filename: 'episode.m4a', format: 'aac', key: `account/${p.uuid}/episode.m4a` },
-        { filename: 'Folge 1 – Über.srt', format: 'subtitle', key: `account/${p.uuid}/Folge 1 – Über.srt` },
+        { filename: 'episode.mp3', format: 'mp3', kind: 'audio', key: `account/${p.uuid}/episode.mp3` },
+        { filename: 'episode.m4a', format: 'aac', kind: 'audio', key: `account/${p.uuid}/episode.m4a` },
+        { filename: 'Folge 1 – Über.srt', format: 'subtitle', kind: 'audio', key: `account/${p.uuid}/Folge 1 – Über.srt` },
       ],
       outputs: [
-        { filename: 'episode.mp3', format: 'mp3', fate: 'stored' },
-        { filename: 'episode.m4a', format: 'aac', fate: 'stored' },
-        { filename: 'Folge 1 – Über.srt', format: 'subtitle', fate: 'stored' },
+        { filename: 'episode.mp3', format: 'mp3', kind: 'audio', fate: 'stored' },
+        { filename: 'episode.m4a', format: 'aac', kind: 'audio', fate: 'stored' },
+        { filename: 'Folge 1 – Über.srt', format: 'subtitle', kind: 'audio', fate: 'stored' },
       ],
     });
     assert.deepEqual(await stored(p.uuid, 'episode.mp3'), mp3);
