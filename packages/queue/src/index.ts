@@ -3,6 +3,7 @@ export {
   type OutputKind,
   type Owner,
   PRODUCTION_JOB_OPTIONS,
+  PRODUCTION_RETENTION,
   type ProductionJobData,
   type ProductionJobResult,
   productionDedupId,

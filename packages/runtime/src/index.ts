@@ -4,5 +4,5 @@ export { healthAnswer, LIVE, type Readiness } from './health.ts';
 export { EXIT_CONFIG, runService, type Service } from './lifecycle.ts';
 export { createLogger, LOG_LEVELS, type Logger, readLogLevel } from './logger.ts';
 export { REDACTED, redactCredentials, redactString } from './redact.ts';
-export { matchesAnySecret } from './secrets.ts';
+export { matchesAnySecret, secretMatcher } from './secrets.ts';
 export { WEBHOOK_PATHS } from './webhook-paths.ts';

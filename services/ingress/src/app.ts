@@ -9,6 +9,7 @@ import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
 import { RouteLogController } from './log-controller.ts';
 import { openApi } from './openapi.ts';
+import { lazyChild } from './request-logger.ts';
 import { adminConnectionRoutes } from './routes/admin-connections.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -34,6 +35,7 @@ export function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new RouteLogController(),
+    childLoggerFactory: (logger, bindings) => lazyChild(logger as Logger, bindings),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     bodyLimit: deps.bodyLimit,

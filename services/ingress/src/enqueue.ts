@@ -1,6 +1,7 @@
 import { addProductionJob, type Owner, type ProductionJobResult, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
 import { Job, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Deadlines } from './deadline.ts';
 import { queueUnavailable } from './errors.ts';
 
 export interface Enqueuer {
@@ -24,18 +25,11 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
     }
     return added.id as string;
   };
+  const deadlines = new Deadlines();
   return {
     async enqueueProduction(job) {
-      const work = durable(job);
-      const timedOut = AbortSignal.timeout(opts.timeoutMs);
-      const late = new Promise<never>((_, reject) =>
-        timedOut.addEventListener('abort', () => reject(new Error('enqueue timed out')), { once: true }),
-      );
-      // Whichever loses the race settles later, unobserved.
-      work.catch(() => {});
-      late.catch(() => {});
       try {
-        return await Promise.race([work, late]);
+        return await deadlines.within(durable(job), opts.timeoutMs, () => new Error('enqueue timed out'));
       } catch (err) {
         throw Object.assign(queueUnavailable(), { cause: err });
       }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
-import { backoffDelay, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
+import { backoffDelay, PRODUCTION_RETENTION, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
@@ -52,6 +52,7 @@ export class WorkerService implements Service {
       stalledInterval: config.stalledIntervalMs,
       // A job that keeps killing its worker (out of memory, say) fails for good after this many takeovers.
       maxStalledCount: 5,
+      ...PRODUCTION_RETENTION,
       settings: { backoffStrategy: (attemptsMade, _type, err) => backoffDelay(attemptsMade, err, config.backoff) },
     });
     // Lost its lock (Redis away, the loop stalled): another worker may hold the job now, so stop writing its files.

@@ -1,6 +1,6 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
-import { matchesAnySecret } from '@auphonic-bridge/runtime';
+import { secretMatcher } from '@auphonic-bridge/runtime';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -24,6 +24,7 @@ const notFound = { ...unauthorized, 404: 'no such connection' };
 export async function adminConnectionRoutes(instance: FastifyInstance, opts: AdminOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, sealer } = opts;
+  const adminToken = secretMatcher(config.adminTokens);
   const show = (c: Connection): ConnectionBody => ({
     id: c.id,
     display_name: c.displayName,
@@ -47,7 +48,7 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !matchesAnySecret(token, config.adminTokens)) {
+    if (!token || !adminToken(token)) {
       throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     }
   });
