@@ -21,6 +21,8 @@ export interface Connection {
    * connections stored before links carried it.
    */
   connectLink?: string | null;
+  /** Where the host's system hears of this connection's productions (PATCH notify_url); absent or null: NOTIFY_URL. */
+  notifyUrl?: string | null;
   createdAt: string;
   updatedAt: string;
   /** Why it needs attention (no secrets). */

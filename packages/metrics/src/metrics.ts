@@ -117,6 +117,12 @@ export function workerMetrics(registry: Registry, queues: string[]) {
       labelNames: ['owner_kind'],
       registers: [registry],
     }),
+    notificationsSent: new Counter({
+      name: `${P}notifications_total`,
+      help: "Deliveries of events to the host's system, by outcome (delivered, failed and retried, gone: 410 or refused, given-up)",
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     storageSwept: new Counter({
       name: `${P}storage_swept_total`,
       help: 'Temporary files and multipart uploads of dead workers removed',
@@ -137,6 +143,7 @@ export function workerMetrics(registry: Registry, queues: string[]) {
   }
   for (const outcome of ['complete', 'partial', 'error']) metrics.productionsRecorded.inc({ outcome }, 0);
   for (const kind of ['account', 'connection']) metrics.reconcileRecovered.inc({ owner_kind: kind }, 0);
+  for (const outcome of ['delivered', 'failed', 'gone', 'given-up']) metrics.notificationsSent.inc({ outcome }, 0);
   return metrics;
 }
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;

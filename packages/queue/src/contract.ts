@@ -5,6 +5,8 @@ export const QUEUES = {
   productions: 'productions',
   /** The safety net: finished productions whose webhook never came. */
   reconcile: 'reconcile',
+  /** Telling the host's own system that a production was recorded (Standard Webhooks, signed). */
+  notifications: 'notifications',
 } as const;
 
 /**
@@ -86,3 +88,29 @@ export const RECONCILE_JOB_OPTIONS: JobsOptions = {
 export function productionDedupId(owner: Owner, uuid: string): string {
   return owner.kind === 'account' ? `account-${uuid}` : `connection-${owner.id}-${uuid}`;
 }
+
+/** The events a host's endpoint receives, one per production recorded for good. */
+export type NotificationType = 'production.stored' | 'production.partial' | 'production.error';
+
+/**
+ * Job data of the `notifications` queue. The body is fixed when the event
+ * happens (every attempt sends the same bytes, signed again with the time of
+ * the attempt); where it goes is looked up when it is sent (a connection's
+ * notify URL may change meanwhile), and no secret is in here.
+ */
+export interface NotificationJobData {
+  /** Standard Webhooks' webhook-id: stable per event, so that a receiver can drop a redelivery. */
+  id: string;
+  type: NotificationType;
+  owner: Owner;
+  /** The JSON body, as sent. */
+  body: string;
+}
+
+export const NOTIFICATION_JOB_OPTIONS: JobsOptions = {
+  // As for productions: the worker gives up once NOTIFY_RETRY_FOR has passed; this bounds a runaway.
+  attempts: 100_000,
+  backoff: { type: 'jittered' },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+};

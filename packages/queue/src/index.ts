@@ -1,5 +1,8 @@
 export { type BackoffSettings, backoffDelay } from './backoff.ts';
 export {
+  NOTIFICATION_JOB_OPTIONS,
+  type NotificationJobData,
+  type NotificationType,
   type OutputKind,
   type Owner,
   PRODUCTION_JOB_OPTIONS,
@@ -12,6 +15,7 @@ export {
   RECONCILE_JOB_OPTIONS,
   type ReconcileJobData,
 } from './contract.ts';
+export { addNotification, createNotificationQueue, type NotificationQueue } from './notification-queue.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export { type ConnectionOptions, createProducerConnection, createWorkerConnection, pingRedis } from './redis.ts';

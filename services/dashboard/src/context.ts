@@ -1,4 +1,10 @@
-import { createProducerConnection, createProductionQueue, createReconcileQueue, pingRedis } from '@auphonic-bridge/queue';
+import {
+  createNotificationQueue,
+  createProducerConnection,
+  createProductionQueue,
+  createReconcileQueue,
+  pingRedis,
+} from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -21,7 +27,7 @@ export function fromConfig(config: DashboardConfig, logger: Logger, overrides: {
     config,
     logger,
     redis,
-    queues: [createProductionQueue(redis, { prefix }), createReconcileQueue(redis, { prefix })],
+    queues: [createProductionQueue(redis, { prefix }), createReconcileQueue(redis, { prefix }), createNotificationQueue(redis, { prefix })],
     isReady: async () => ({ ready: await pingRedis(redis), reason: 'redis unreachable' }),
   };
 }

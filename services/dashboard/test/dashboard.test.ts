@@ -51,6 +51,7 @@ describe('dashboard', () => {
       [
         ['productions', true],
         ['reconcile', true],
+        ['notifications', true],
       ],
     );
   });

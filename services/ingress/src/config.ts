@@ -22,6 +22,8 @@ export interface ExternalServiceConfig {
   resultPageUrlTemplate: string | null;
   /** Public base URL under which stored keys are reachable (a CDN), for result_file_url. */
   publicFilesUrl: URL | null;
+  /** NOTIFY_ALLOW_PRIVATE: notify URLs may point at loopback, private or link-local addresses (the worker's setting too). */
+  notifyAllowPrivate: boolean;
 }
 
 export interface IngressConfig {
@@ -95,5 +97,6 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
     resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
     resultPageUrlTemplate: template,
     publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
+    notifyAllowPrivate: r.bool('NOTIFY_ALLOW_PRIVATE', { default: false }),
   };
 }

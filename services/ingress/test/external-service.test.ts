@@ -91,6 +91,32 @@ describe('External Service: admin API and JWT webhook', () => {
     });
   }
 
+  it("sets a connection's notify URL (PATCH), refuses loopback, private and non-http ones (SSRF), and resets it with null", async () => {
+    const c = await store.create({ displayName: 'notified', customData: null, returnUrl: null });
+    const patch = (body: unknown) => admin(`/api/connections/${c.id}`, { method: 'PATCH', body: JSON.stringify(body) });
+    for (const bad of [
+      'http://127.0.0.1:8080/hook',
+      'http://10.1.2.3/hook',
+      'http://[::1]/x',
+      'http://169.254.169.254/latest',
+      'http://localhost/x',
+      'ftp://host.example/x',
+      'https://user:pw@host.example/x',
+    ]) {
+      const res = await patch({ notify_url: bad });
+      assert.equal(res.status, 400, bad);
+      assert.equal(((await res.json()) as { error: string }).error, 'ERR_BAD_NOTIFY_URL', bad);
+    }
+    assert.equal((await store.get(c.id))?.notifyUrl, undefined, 'a refusal changes nothing');
+    const set = await patch({ notify_url: 'https://cms.example/hooks/auphonic' });
+    assert.equal(set.status, 200);
+    assert.equal(((await set.json()) as { notify_url: string }).notify_url, 'https://cms.example/hooks/auphonic');
+    assert.equal((await store.get(c.id))?.notifyUrl, 'https://cms.example/hooks/auphonic');
+    assert.equal(((await (await patch({ notify_url: null })).json()) as { notify_url: unknown }).notify_url, null);
+    assert.equal((await patch({ nonsense: 1 })).status, 400);
+    assert.equal((await admin('/api/connections/AAAAAAAAAAAAAAAAAAAAAA', { method: 'PATCH', body: '{}' })).status, 404);
+  });
+
   it('removes a connection; its webhook then answers 404', async () => {
     const c = await store.create({ displayName: 'gone', customData: null, returnUrl: null });
     assert.equal((await admin(`/api/connections/${c.id}`, { method: 'DELETE' })).status, 204);
@@ -120,6 +146,7 @@ describe('External Service: admin API and JWT webhook', () => {
       'GET /api/connections',
       'GET /api/connections/{id}',
       'DELETE /api/connections/{id}',
+      'PATCH /api/connections/{id}',
       'POST /api/connections/{id}/reconnect',
       'POST /api/connections/{id}/services',
       'GET /oauth/start',

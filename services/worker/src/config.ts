@@ -1,6 +1,8 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
-import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
+import { checkOutboundUrl, EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
+import type { NotifySettings } from './notify/deliver.ts';
+import { parseWebhookSecret } from './notify/signature.ts';
 import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
 
 export interface WorkerConfig {
@@ -53,6 +55,8 @@ export interface WorkerConfig {
    * account's own only when its webhook is one of them. Empty: the reconciler leaves the account alone.
    */
   accountWebhookUrls: string[];
+  /** Telling the host's system (Standard Webhooks); null without NOTIFY_SECRET: nobody is told. */
+  notify: NotifySettings | null;
   /**
    * PUBLIC_FILES_URL, the ingress's too: stored keys are public under it (a CDN). chapters.json then points at its
    * chapter images by full URL (else by their bare names, beside it), and the record gives each stored file its `url`.
@@ -92,6 +96,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     reconcileLimit: r.int('RECONCILE_LIMIT', { default: 100, min: 1, max: 100 }),
     reconcileLookbackMs: r.duration('RECONCILE_LOOKBACK', { default: '7d', min: '1m', max: '365d' }),
     accountWebhookUrls: accountWebhookUrls(r),
+    notify: readNotifySettings(r),
     publicFilesUrl: r.optionalString('PUBLIC_FILES_URL') ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
@@ -114,4 +119,37 @@ function accountWebhookUrls(r: EnvReader): string[] {
     .toString()
     .replace(/\/+$/, '');
   return secrets.filter(Boolean).map((secret) => `${base}/webhooks/auphonic/${secret}`);
+}
+
+/** NOTIFY_URL for the account (connections may have their own), signed with NOTIFY_SECRET (and _PREVIOUS while rotating). */
+function readNotifySettings(r: EnvReader): NotifySettings | null {
+  const raw = r.optionalString('NOTIFY_URL');
+  const keys = ['NOTIFY_SECRET', 'NOTIFY_SECRET_PREVIOUS'].flatMap((name) => {
+    const value = r.optionalString(name);
+    if (!value) return [];
+    const key = parseWebhookSecret(value);
+    if (!key)
+      r.problem(name, 'must be a Standard Webhooks secret: whsec_ and base64 of at least 24 bytes (e.g. whsec_$(openssl rand -base64 32))');
+    return key ? [key] : [];
+  });
+  if (raw && !r.optionalString('NOTIFY_SECRET')) r.problem('NOTIFY_SECRET', 'is required with NOTIFY_URL (the events are signed)');
+  if (r.optionalString('NOTIFY_SECRET_PREVIOUS') && !r.optionalString('NOTIFY_SECRET'))
+    r.problem('NOTIFY_SECRET', 'is required with NOTIFY_SECRET_PREVIOUS');
+  const allowPrivate = r.bool('NOTIFY_ALLOW_PRIVATE', { default: false });
+  if (raw) {
+    try {
+      checkOutboundUrl(raw, { allowPrivate });
+    } catch (err) {
+      r.problem('NOTIFY_URL', (err as Error).message);
+    }
+  }
+  const settings = {
+    url: raw ? r.url('NOTIFY_URL', { protocols: ['https:', 'http:'] }) : null,
+    keys,
+    allowPrivate,
+    retryForMs: r.duration('NOTIFY_RETRY_FOR', { default: '24h', min: '1s', max: '30d' }),
+    timeoutMs: r.int('NOTIFY_TIMEOUT_MS', { default: 15_000, min: 100, max: 120_000 }),
+    concurrency: r.int('NOTIFY_CONCURRENCY', { default: 8, min: 1, max: 256 }),
+  };
+  return keys.length > 0 ? settings : null;
 }

@@ -2,8 +2,10 @@ import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { createRegistry, type Registry, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
 import {
   bridgeKeyPrefix,
+  createNotificationQueue,
   createProductionQueue,
   createWorkerConnection,
+  type NotificationQueue,
   type Owner,
   type ProductionQueue,
   QUEUES,
@@ -26,6 +28,7 @@ export interface WorkerContext {
   connections: ConnectionStore | null;
   credentials: (owner: Owner) => Promise<Credentials>;
   productions: ProductionQueue;
+  notifications: NotificationQueue;
   progress: ProgressWatch;
   /** Where the bridge's own keys (watermarks, connections) live in Redis. */
   keyPrefix: string;
@@ -58,6 +61,7 @@ export async function fromConfig(config: WorkerConfig, logger: Logger, overrides
     connections,
     credentials,
     productions: createProductionQueue(redis, { prefix: config.redis.prefix }),
+    notifications: createNotificationQueue(redis, { prefix: config.redis.prefix }),
     keyPrefix,
     progress: new ProgressWatch(),
   };

@@ -29,6 +29,8 @@ export interface IngestDeps {
   downloadConcurrency: number;
   /** PUBLIC_FILES_URL: stored keys are public under it (chapter images in chapters.json, `url` in the record). */
   publicFilesUrl: URL | null;
+  /** A record written for good (final): the host's system is to hear of it. */
+  onRecorded?: (record: ProductionRecord) => Promise<void>;
   onBytes?: (bytes: number) => void;
 }
 
@@ -71,14 +73,28 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   if (status === 'running') throw new ProductionRunningError(production.status_string);
 
   const fp = fingerprint(production);
-  const existing = asRecord(await deps.storage.readJson(recordKey(prefix)));
+  const existingRecord = await deps.storage.readJson(recordKey(prefix));
+  const existing = asRecord(existingRecord);
   const sameRendering = existing?.fingerprint === fp ? existing : null;
   if (sameRendering?.final && !sameRendering.outputs.some((o) => o.fate === 'failed')) {
     ctx.log.info('production unchanged since it was stored; nothing to do');
+    // Its event again (the same webhook-id: a no-op when queued already), should an earlier attempt have died before queueing it.
+    await deps.onRecorded?.({ bridge: sameRendering, production: (existingRecord as { production?: Production }).production ?? null });
     return resultOf(uuid, sameRendering.outputs, 'unchanged');
   }
-  const write = (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) =>
-    writeRecord(deps.storage, prefix, { data, production, fp, outputs, final, error, publicFilesUrl: deps.publicFilesUrl });
+  const write = async (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) => {
+    const record = await writeRecord(deps.storage, prefix, {
+      data,
+      production,
+      fp,
+      outputs,
+      final,
+      error,
+      publicFilesUrl: deps.publicFilesUrl,
+    });
+    if (final) await deps.onRecorded?.(record);
+    return record;
+  };
 
   if (status === 'error') {
     await write([], true, { code: 'ERR_AUPHONIC_PRODUCTION_ERROR', message: production.error_message || production.status_string });
@@ -183,11 +199,16 @@ async function freshUrl(
  * came, Auphonic refused the token): a record that says why, so the host's
  * system hears of it. Never over a record that already describes files.
  */
-export async function recordFailure(storage: StorageDriver, data: ProductionJobData, err: unknown): Promise<void> {
+export async function recordFailure(
+  storage: StorageDriver,
+  data: ProductionJobData,
+  err: unknown,
+  onRecorded?: IngestDeps['onRecorded'],
+): Promise<void> {
   const prefix = productionPrefix(data.owner, data.uuid);
   if (!isProductionUuid(data.uuid) || (await storage.readJson(recordKey(prefix)).catch(() => null))) return;
   const code = (err as { code?: unknown })?.code;
-  await writeRecord(storage, prefix, {
+  const record = await writeRecord(storage, prefix, {
     data,
     production: null,
     fp: null,
@@ -196,6 +217,7 @@ export async function recordFailure(storage: StorageDriver, data: ProductionJobD
     error: { code: typeof code === 'string' ? code : 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err) },
     publicFilesUrl: null,
   });
+  await onRecorded?.(record);
 }
 
 async function writeRecord(

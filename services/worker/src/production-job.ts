@@ -66,7 +66,9 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
       }
       if (verdict.kind === 'give-up') {
-        await recordFailure(deps.storage, job.data, err).catch((e: unknown) => log.warn({ err: e }, 'could not record the failure'));
+        await recordFailure(deps.storage, job.data, err, deps.onRecorded).catch((e: unknown) =>
+          log.warn({ err: e }, 'could not record the failure'),
+        );
         opts.onRecorded?.('error');
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);

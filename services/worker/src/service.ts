@@ -8,6 +8,7 @@ import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { fromConfig, type WorkerContext, type WorkerOverrides } from './context.ts';
 import { observeJobs } from './job-metrics.ts';
+import { createNotifier } from './notify/notifier.ts';
 import { createOpsServer } from './ops-server.ts';
 import { CANCEL, createProductionProcessor } from './production-job.ts';
 import { createReconciler } from './reconciler.ts';
@@ -19,17 +20,31 @@ export class WorkerService implements Service {
   readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
   readonly #ops: Server;
   readonly #reconciler: ReturnType<typeof createReconciler>;
+  readonly #notifier: ReturnType<typeof createNotifier> | null;
   #running: Promise<void> | undefined;
 
   private constructor(ctx: WorkerContext) {
     this.#ctx = ctx;
     const { config, logger, metrics, storage, credentials, progress, productions, redis } = ctx;
+    this.#notifier = config.notify
+      ? createNotifier(redis, {
+          queue: ctx.notifications,
+          settings: config.notify,
+          connections: ctx.connections,
+          logger,
+          prefix: config.redis.prefix,
+          backoff: { baseMs: config.backoff.baseMs, maxMs: 3_600_000 },
+          onOutcome: (outcome) => metrics.notificationsSent.inc({ outcome }),
+        })
+      : null;
+    const notifier = this.#notifier;
     const processor = createProductionProcessor(
       {
         credentials,
         storage,
         verifyChecksums: config.verifyChecksums,
         publicFilesUrl: config.publicFilesUrl,
+        onRecorded: notifier ? (record) => notifier.recorded(record) : undefined,
         downloadResumes: config.downloadResumes,
         downloadConcurrency: config.downloadConcurrency,
         onBytes: (n) => metrics.downloadBytes.inc(n),
@@ -78,7 +93,7 @@ export class WorkerService implements Service {
       logger,
       { prefix: config.redis.prefix, onSwept: (n) => metrics.storageSwept.inc(n) },
     );
-    registerQueueMetrics(ctx.registry, [productions, this.#reconciler.queue]);
+    registerQueueMetrics(ctx.registry, [productions, this.#reconciler.queue, ctx.notifications]);
     this.#ops = createOpsServer(ctx.registry, async () => {
       const stuck = progress.stuck(config.noProgressMs);
       if (stuck.length > 0) return { ready: false, reason: `job(s) ${stuck.join(', ')} made no progress for ${config.noProgressMs} ms` };
@@ -112,6 +127,7 @@ export class WorkerService implements Service {
     this.#running = this.#worker.run();
     await this.#worker.waitUntilReady();
     await this.#reconciler.start(config.reconcileIntervalMs);
+    this.#notifier?.start();
     if (config.auphonicApiKey && config.accountWebhookUrls.length === 0 && config.reconcileIntervalMs > 0) {
       logger.warn("the reconciler cannot tell the account's productions from others: set PUBLIC_URL and WEBHOOK_SECRET on the worker");
     }
@@ -129,9 +145,10 @@ export class WorkerService implements Service {
       this.#worker.cancelAllJobs(CANCEL.shutdown);
     }, config.shutdownTimeoutMs);
     try {
-      await Promise.all([this.#worker.close(), this.#reconciler.close()]);
+      await Promise.all([this.#worker.close(), this.#reconciler.close(), this.#notifier?.close()]);
       await this.#running;
       await productions.close();
+      await this.#ctx.notifications.close();
     } finally {
       clearTimeout(deadline);
       this.#ops.close();

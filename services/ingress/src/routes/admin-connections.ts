@@ -1,6 +1,6 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
-import { secretMatcher } from '@auphonic-bridge/runtime';
+import { checkOutboundUrl, secretMatcher } from '@auphonic-bridge/runtime';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -9,7 +9,14 @@ import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { authorizeUrlFor } from '../connect-links.ts';
 import { HttpError } from '../errors.ts';
 import { ADMIN, ConnectionIdParams, errors } from '../schemas/common.ts';
-import { AuthorizeLink, Connection as ConnectionBody, ConnectionList, CreateConnectionBody, ServiceBody } from '../schemas/connections.ts';
+import {
+  AuthorizeLink,
+  Connection as ConnectionBody,
+  ConnectionList,
+  CreateConnectionBody,
+  PatchConnectionBody,
+  ServiceBody,
+} from '../schemas/connections.ts';
 
 export interface AdminOptions {
   config: ExternalServiceConfig;
@@ -35,6 +42,7 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
     service_uuid: c.serviceUuid,
     webhook_url: webhookUrlFor(config, c.id),
     return_url: c.returnUrl,
+    notify_url: c.notifyUrl ?? null,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   });
@@ -157,6 +165,34 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
       const client = new AuphonicClient({ baseUrl: config.auphonicBaseUrl, token });
       const registered = await registerService(config, store, client, target, user, request.log);
       return reply.code(existing ? 200 : 201).send(show(registered));
+    },
+  );
+
+  app.patch(
+    '/api/connections/:id',
+    {
+      schema: {
+        summary: 'Change a connection: where its productions are announced (notify_url)',
+        security: ADMIN,
+        params: ConnectionIdParams,
+        body: PatchConnectionBody,
+        response: { 200: ConnectionBody, ...errors({ ...notFound, 400: 'invalid body, or a notify_url that is refused' }) },
+      },
+    },
+    async (request) => {
+      await found(request.params.id);
+      const { notify_url: notifyUrl } = request.body;
+      if (notifyUrl) {
+        try {
+          checkOutboundUrl(notifyUrl, { allowPrivate: config.notifyAllowPrivate });
+        } catch (err) {
+          throw new HttpError(400, 'ERR_BAD_NOTIFY_URL', `notify_url ${(err as Error).message}`);
+        }
+      }
+      const updated = await store.update(request.params.id, notifyUrl === undefined ? {} : { notifyUrl: notifyUrl || null });
+      if (!updated) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such connection');
+      request.log.info({ connection: updated.id, notify: notifyUrl ? 'set' : 'NOTIFY_URL' }, 'connection changed');
+      return show(updated);
     },
   );
 

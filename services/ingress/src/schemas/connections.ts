@@ -11,6 +11,9 @@ export const Connection = Type.Object(
     service_uuid: Type.Union([Type.String(), Type.Null()]),
     webhook_url: Type.String({ format: 'uri' }),
     return_url: Type.Union([Type.String(), Type.Null()]),
+    notify_url: Type.Union([Type.String(), Type.Null()], {
+      description: "where this connection's productions are announced; null: NOTIFY_URL",
+    }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -42,3 +45,17 @@ export const AuthorizeLink = Type.Object(
   { id: Type.String(), authorize_url: Type.String({ format: 'uri', description: "send the user's browser here" }) },
   { additionalProperties: false },
 );
+
+export const PatchConnectionBody = Type.Object(
+  {
+    // Null first: with Fastify's type coercion, a null tried against string first would become "".
+    notify_url: Type.Optional(
+      Type.Union([Type.Null(), Type.String({ maxLength: 2000 })], {
+        description:
+          "the host's endpoint for this connection's events (Standard Webhooks, signed with NOTIFY_SECRET); null: NOTIFY_URL. http(s), and no loopback, private or link-local address unless NOTIFY_ALLOW_PRIVATE=true",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PatchConnectionBody = Static<typeof PatchConnectionBody>;

@@ -1,0 +1,99 @@
+import type { ConnectionStore } from '@auphonic-bridge/connections';
+import type { NotificationJobData, Owner } from '@auphonic-bridge/queue';
+import { checkOutboundUrl, guardedLookup, type Logger } from '@auphonic-bridge/runtime';
+import { type Job, UnrecoverableError } from 'bullmq';
+import got from 'got';
+import { signedHeaders } from './signature.ts';
+
+export interface NotifySettings {
+  /** NOTIFY_URL: where the account's productions (and connections without their own) are told. */
+  url: URL | null;
+  /** NOTIFY_SECRET first, NOTIFY_SECRET_PREVIOUS after it: every delivery is signed with each. */
+  keys: Buffer[];
+  allowPrivate: boolean;
+  retryForMs: number;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+export interface DeliveryDeps {
+  settings: NotifySettings;
+  connections: ConnectionStore | null;
+  log: Logger;
+  onOutcome?: (outcome: 'delivered' | 'failed' | 'gone' | 'given-up') => void;
+}
+
+/** Where an owner's events go, or null when nobody listens. */
+export async function targetOf(deps: Pick<DeliveryDeps, 'settings' | 'connections'>, owner: Owner): Promise<string | null> {
+  if (owner.kind === 'connection') {
+    const connection = await deps.connections?.get(owner.id);
+    if (connection?.notifyUrl) return connection.notifyUrl;
+  }
+  return deps.settings.url?.toString() ?? null;
+}
+
+/**
+ * Sends one event, Standard Webhooks style: POST the body with webhook-id,
+ * webhook-timestamp (this attempt's) and webhook-signature. 2xx: delivered.
+ * 410: the receiver says stop. Anything else, a timeout or a refused
+ * connection: tried again with backoff for NOTIFY_RETRY_FOR. A redirect is a
+ * failure (it would lead where the URL check did not look).
+ */
+export function createDeliveryProcessor(deps: DeliveryDeps) {
+  const http = got.extend({
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    timeout: { connect: 10_000, response: deps.settings.timeoutMs, socket: deps.settings.timeoutMs },
+    dnsLookup: guardedLookup({ allowPrivate: deps.settings.allowPrivate }) as never,
+  });
+  return async (job: Job<NotificationJobData>): Promise<{ status: number }> => {
+    const { id, body, owner, type } = job.data;
+    const log = deps.log.child({ notification: id, type, owner });
+    const lastChance = Date.now() - job.timestamp >= deps.settings.retryForMs;
+    const fail = (reason: string, permanent: boolean): never => {
+      if (permanent || lastChance) {
+        deps.onOutcome?.(permanent ? 'gone' : 'given-up');
+        log.warn({ final: true }, `notification not delivered: ${reason}`);
+        throw new UnrecoverableError(reason);
+      }
+      deps.onOutcome?.('failed');
+      log.warn({ final: false }, `notification not delivered, tried again later: ${reason}`);
+      throw new Error(reason);
+    };
+    const target = await targetOf(deps, owner);
+    if (!target) {
+      log.info('nobody listens any more (no notify URL): dropped');
+      return { status: 0 };
+    }
+    let url: URL;
+    try {
+      url = checkOutboundUrl(target, { allowPrivate: deps.settings.allowPrivate });
+    } catch (err) {
+      return fail(`notify URL refused: ${(err as Error).message}`, true);
+    }
+    let status: number;
+    try {
+      const res = await http.post(url, {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'auphonic-bridge/0.1',
+          ...signedHeaders(deps.settings.keys, id, body),
+        },
+      });
+      status = res.statusCode;
+    } catch (err) {
+      // got keeps the lookup's code: the guard refused the address the name resolved to.
+      if ((err as { code?: string }).code === 'ERR_OUTBOUND_URL') return fail((err as Error).message, true);
+      return fail(`no answer (${(err as { code?: string }).code ?? 'error'})`, false);
+    }
+    if (status >= 200 && status < 300) {
+      deps.onOutcome?.('delivered');
+      log.info({ status }, 'notification delivered');
+      return { status };
+    }
+    if (status === 410) return fail('the receiver answered 410 Gone', true);
+    return fail(`the receiver answered HTTP ${status}`, false);
+  };
+}

@@ -1,0 +1,217 @@
+// Telling the host's system: every production recorded for good is POSTed, Standard Webhooks style,
+// and checked here with the reference library (standardwebhooks), not with our own code.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { addProductionJob } from '@auphonic-bridge/queue';
+import { guardedLookup } from '@auphonic-bridge/runtime';
+import { spawnService, waitFor } from '@auphonic-bridge/testing';
+import { Webhook } from 'standardwebhooks';
+import { bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
+
+const NEW = `whsec_${randomBytes(32).toString('base64')}`;
+const OLD = `whsec_${randomBytes(32).toString('base64')}`;
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  verifiedWith: string[];
+}
+
+/** The host's endpoint: keeps what it got; `answer` decides the status of each delivery. */
+async function receiver(answer: (n: number) => number | Promise<number> = () => 204) {
+  const received: Received[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      const verifiedWith = Object.entries({ NEW, OLD }).flatMap(([name, secret]) => {
+        try {
+          new Webhook(secret).verify(body, headers);
+          return [name];
+        } catch {
+          return [];
+        }
+      });
+      received.push({ headers, body, verifiedWith });
+      res.writeHead(await answer(received.length)).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/bridge`,
+    received,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+describe('notifications to the host (Standard Webhooks, checked with the reference library)', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  it('announces a stored production, signed with NOTIFY_SECRET and NOTIFY_SECRET_PREVIOUS, with every file', async () => {
+    const host = await receiver();
+    const worker = await f.startWorker({
+      NOTIFY_URL: host.url,
+      NOTIFY_SECRET: NEW,
+      NOTIFY_SECRET_PREVIOUS: OLD,
+      NOTIFY_ALLOW_PRIVATE: 'true',
+    });
+    try {
+      const p = await f.sim.addProduction({
+        metadata: { title: 'Folge 7' },
+        files: [{ filename: 'episode.mp3', content: bytes(5000, 3) }],
+      });
+      assert.equal((await f.settled(await f.enqueue(p.uuid))).state, 'completed');
+      const [event] = await waitFor(() => (host.received.length > 0 ? host.received : null), 'the notification');
+      assert.deepEqual(event?.verifiedWith, ['NEW', 'OLD'], 'either secret verifies during a rotation');
+      assert.equal(event?.headers['webhook-signature']?.split(' ').length, 2);
+      assert.match(event?.headers['webhook-id'] ?? '', /^msg_[0-9a-f]{32}$/);
+      const body = JSON.parse(event?.body ?? '{}');
+      assert.equal(body.type, 'production.stored');
+      assert.equal(body.data.uuid, p.uuid);
+      assert.equal(body.data.title, 'Folge 7');
+      assert.equal(body.data.outcome, 'complete');
+      assert.deepEqual(
+        body.data.files.map((x: { filename: string; size: number; key: string }) => [x.filename, x.size, x.key]),
+        [['episode.mp3', 5000, `account/${p.uuid}/episode.mp3`]],
+      );
+      assert.match(body.data.files[0].md5, /^[0-9a-f]{32}$/);
+      assert.ok(!event?.body.includes(NEW.slice(6)) && !JSON.stringify(event?.headers).includes(NEW.slice(6)), 'no secret travels');
+      // The same webhook again: nothing new for the host.
+      assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'unchanged');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(host.received.length, 1);
+    } finally {
+      await worker.destroy();
+      await host.close();
+    }
+  });
+
+  it('delivers again after a failure with the same webhook-id and body, and stops at 410 Gone', async () => {
+    const host = await receiver((n) => (n === 1 ? 503 : 204));
+    const gone = await receiver(() => 410);
+    const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });
+    try {
+      const p = await f.sim.addProduction({ files: [{ filename: 'a.mp3', content: bytes(100, 4) }] });
+      await f.settled(await f.enqueue(p.uuid));
+      await waitFor(() => host.received.length >= 2, 'the redelivery', 30_000);
+      const [first, second] = host.received;
+      assert.equal(first?.headers['webhook-id'], second?.headers['webhook-id'], 'the same event: the receiver can drop the second');
+      assert.equal(first?.body, second?.body);
+      assert.deepEqual(second?.verifiedWith, ['NEW']);
+      await worker.destroy();
+
+      const towardGone = await f.startWorker({ NOTIFY_URL: gone.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });
+      try {
+        const q = await f.sim.addProduction({ files: [{ filename: 'b.mp3', content: bytes(100, 5) }] });
+        await f.settled(await f.enqueue(q.uuid));
+        await waitFor(() => gone.received.length >= 1, 'the delivery to the gone endpoint');
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(gone.received.length, 1, 'no retry after 410');
+      } finally {
+        await towardGone.destroy();
+      }
+    } finally {
+      await host.close();
+      await gone.close();
+    }
+  });
+
+  it("sends a connection's events to its own notify URL, the others to NOTIFY_URL", async () => {
+    const account = await receiver();
+    const own = await receiver();
+    const KEY = Buffer.alloc(32, 12);
+    const { redis, store, connectionId, userId } = await connectUser(f, KEY, 'notified');
+    await store.update(connectionId, { notifyUrl: own.url });
+    const worker = await f.startWorker({
+      NOTIFY_URL: account.url,
+      NOTIFY_SECRET: NEW,
+      NOTIFY_ALLOW_PRIVATE: 'true',
+      ENCRYPTION_KEY: KEY.toString('hex'),
+    });
+    try {
+      const p = await f.sim.addProduction({ owner: userId, files: [{ filename: 'd.mp3', content: bytes(100, 20) }] });
+      const job = await addProductionJob(f.queue, {
+        uuid: p.uuid,
+        owner: { kind: 'connection', id: connectionId },
+        reportedStatus: 3,
+        customData: { show: 9 },
+      });
+      assert.equal((await f.settled(job)).state, 'completed');
+      const [event] = await waitFor(() => (own.received.length > 0 ? own.received : null), "the connection's notification");
+      const body = JSON.parse(event?.body ?? '{}');
+      assert.deepEqual([body.data.owner, body.data.custom_data], [{ kind: 'connection', id: connectionId }, { show: 9 }]);
+      assert.equal(account.received.length, 0);
+    } finally {
+      await worker.destroy();
+      redis.disconnect();
+      await account.close();
+      await own.close();
+    }
+  });
+
+  it('announces partial and error outcomes as such', async () => {
+    const host = await receiver();
+    const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });
+    try {
+      const partial = await f.sim.addProduction({
+        files: [
+          { filename: 'ok.mp3', content: bytes(100, 6) },
+          { filename: '../bad.mp3', content: bytes(100, 7) },
+        ],
+      });
+      const failed = await f.sim.addProduction({ status: 2, files: [{ filename: 'x.mp3', content: bytes(10, 8) }] });
+      await f.settled(await f.enqueue(partial.uuid));
+      await f.settled(await f.enqueue(failed.uuid, 2));
+      await waitFor(() => host.received.length >= 2, 'both notifications');
+      const types = Object.fromEntries(host.received.map((r) => JSON.parse(r.body)).map((b) => [b.data.uuid, b.type]));
+      assert.deepEqual(types, { [partial.uuid]: 'production.partial', [failed.uuid]: 'production.error' });
+    } finally {
+      await worker.destroy();
+      await host.close();
+    }
+  });
+
+  it('never holds up downloads: a receiver that takes its time delays nothing', async () => {
+    const host = await receiver(() => new Promise((r) => setTimeout(() => r(204), 4000)));
+    const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });
+    try {
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) {
+        const p = await f.sim.addProduction({ files: [{ filename: 'c.mp3', content: bytes(100, 10 + i) }] });
+        assert.equal((await f.settled(await f.enqueue(p.uuid))).state, 'completed');
+      }
+      assert.ok(Date.now() - started < 3000, `three productions stored in ${Date.now() - started} ms`);
+    } finally {
+      await worker.destroy();
+      await host.close();
+    }
+  });
+
+  it('refuses a loopback or private NOTIFY_URL at start unless NOTIFY_ALLOW_PRIVATE=true, naming the setting (SSRF)', async () => {
+    const worker = spawnService('worker', { ...f.env, NOTIFY_URL: 'http://127.0.0.1:9/x', NOTIFY_SECRET: NEW });
+    assert.equal(await worker.exited, 78);
+    assert.match(worker.output(), /NOTIFY_URL: points at a loopback, private or link-local address/);
+    const noSecret = spawnService('worker', { ...f.env, NOTIFY_URL: 'https://host.example/hook' });
+    assert.equal(await noSecret.exited, 78);
+    assert.match(noSecret.output(), /NOTIFY_SECRET: is required with NOTIFY_URL/);
+  });
+
+  it('refuses, when connecting, a name that resolves to a loopback address (DNS rebinding)', async () => {
+    const lookup = guardedLookup({ allowPrivate: false });
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => lookup('localhost', {}, (e) => resolve(e)));
+    assert.equal(err?.code, 'ERR_OUTBOUND_URL');
+    const allowed = guardedLookup({ allowPrivate: true });
+    const ok = await new Promise<string>((resolve) => allowed('localhost', {}, (_e, address) => resolve(String(address))));
+    assert.match(ok, /^(127\.|::1)/);
+  });
+});
