@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# What the README's two commands (`npm run demo`, `npm test`) run: on a fresh machine with only
+# an older Node and npm (and apt), it brings what is missing, then runs the command. Quick when
+# everything is there already:
+#   - Node 24 and pnpm into ./.tools (scripts/dev-env.sh, from the npm registry);
+#   - the dependencies (pnpm install, again only when pnpm-lock.yaml changed);
+#   - redis-server and curl (the tests start their own Redis; some tests run curl), with apt-get.
+# Usage: scripts/with-tools.sh test|demo|bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} with apt-get" >&2
+  if [ "$(id -u)" = 0 ]; then apt=(apt-get); elif command -v sudo >/dev/null; then apt=(sudo apt-get); else
+    echo "missing: ${need[*]}; install them (Debian/Ubuntu: apt-get install ${need[*]}) or set REDIS_URL" >&2
+    exit 1
+  fi
+  "${apt[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+source scripts/dev-env.sh
+
+# pnpm install is skipped while the lockfile is the one installed last.
+stamp=node_modules/.auphonic-bridge-installed
+lock=$(sha256sum pnpm-lock.yaml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock" ]; then
+  pnpm install --frozen-lockfile >&2
+  echo "$lock" > "$stamp"
+fi
+
+case "${1:-}" in
+  test) pnpm run --silent lint && pnpm run --silent typecheck && pnpm run --silent test:all ;;
+  demo) exec node scripts/demo.ts ;;
+  bench) exec node scripts/bench/main.ts ;;
+  *)
+    echo "usage: scripts/with-tools.sh test|demo|bench" >&2
+    exit 2
+    ;;
+esac
