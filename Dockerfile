@@ -23,7 +23,7 @@ USER node
 # 3000: webhooks, OAuth, admin API, probes. 9464 (METRICS_PORT): /metrics and /queue-depth, keep it private.
 EXPOSE 3000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "services/ingress/src/main.ts"]
+CMD ["node", "--import", "./packages/runtime/src/compile-cache.mjs", "services/ingress/src/main.ts"]
 
 FROM runtime AS worker
 COPY --from=build --chown=root:root /bundles/worker /app
@@ -33,14 +33,14 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # As `pnpm start:worker`: a small young generation keeps a streaming download's garbage from piling up.
-CMD ["node", "--max-semi-space-size=1", "services/worker/src/main.ts"]
+CMD ["node", "--max-semi-space-size=1", "--import", "./packages/runtime/src/compile-cache.mjs", "services/worker/src/main.ts"]
 
 FROM runtime AS dashboard
 COPY --from=build --chown=root:root /bundles/dashboard /app
 USER node
 EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "services/dashboard/src/main.ts"]
+CMD ["node", "--import", "./packages/runtime/src/compile-cache.mjs", "services/dashboard/src/main.ts"]
 
 # The Auphonic simulator and the demo driver, for `docker compose --profile demo up` only
 # (neither has dependencies beyond Node).

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -12,10 +11,11 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload as MultipartUpload } from '@aws-sdk/lib-storage';
 import type { StorageDriver, Upload, UploadOptions } from './driver.ts';
 import { StorageError } from './errors.ts';
 import { keySegments } from './keys.ts';
+import { PartPool } from './part-pool.ts';
+import { S3MultipartUpload } from './s3-multipart.ts';
 
 export interface S3Settings {
   bucket: string;
@@ -27,7 +27,7 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Multipart part size, bytes (S3's minimum is 5 MiB). */
   partSize: number;
-  /** Parts uploaded at once. Memory of one upload is about partSize × (concurrency + 1). */
+  /** Parts uploaded at once, across all uploads of the driver. Their memory is partSize × (concurrency + 1), in all. */
   concurrency: number;
   /** Milliseconds: to connect; a socket silent this long; one request (a part) in all. 0: none. */
   timeouts: { connectMs: number; socketMs: number; requestMs: number };
@@ -41,19 +41,23 @@ export interface S3Settings {
 export const STALE_UPLOAD_MS = 3600_000;
 
 /**
- * Objects in an S3-compatible bucket. Bytes stream through lib-storage's
- * multipart upload, which completes only when the stream ends: the upload's
- * stream ends in commit(), after the caller verified size and checksum, so
- * the final key never holds partial or unverified bytes; abort() fails the
- * stream, and lib-storage then aborts the multipart upload.
+ * Objects in an S3-compatible bucket. An upload is a multipart upload
+ * (s3-multipart.ts) completed only in commit(), after the caller verified
+ * size and checksum, so the final key never holds partial or unverified
+ * bytes; abort() aborts it. Every upload of the driver fills its parts from
+ * one pool of buffers: memory is bounded whatever the file sizes and however
+ * many files are uploaded at once.
  */
 export class S3Driver implements StorageDriver {
   readonly description: string;
   readonly client: S3Client;
   readonly #s: S3Settings;
+  /** Every upload's part buffers: S3_UPLOAD_CONCURRENCY parts in flight, and one more filling. */
+  readonly #pool: PartPool;
 
   constructor(settings: S3Settings, clientConfig: S3ClientConfig = {}) {
     this.#s = settings;
+    this.#pool = new PartPool(settings.partSize, settings.concurrency + 1);
     this.description = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
     this.client = new S3Client({
       region: settings.region,
@@ -196,106 +200,7 @@ export class S3Driver implements StorageDriver {
         // Not listable here: the sweep or a lifecycle rule removes it.
       }
     }
-    return new S3Upload(this.client, this.#s, objectKey);
-  }
-}
-
-class S3Upload implements Upload {
-  readonly #client: S3Client;
-  readonly #s: S3Settings;
-  readonly #key: string;
-  #body!: PassThrough;
-  #done!: Promise<unknown>;
-  #failure: unknown;
-  #written = 0;
-  #finished = false;
-
-  constructor(client: S3Client, settings: S3Settings, key: string) {
-    this.#client = client;
-    this.#s = settings;
-    this.#key = key;
-    this.#begin();
-  }
-
-  #begin(): void {
-    this.#failure = undefined;
-    this.#body = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const upload = new MultipartUpload({
-      client: this.#client,
-      params: { Bucket: this.#s.bucket, Key: this.#key, Body: this.#body },
-      partSize: this.#s.partSize,
-      queueSize: this.#s.concurrency,
-      leavePartsOnError: false,
-    });
-    const body = this.#body;
-    this.#done = upload.done().catch((err: unknown) => {
-      this.#failure ??= err;
-      // Wakes a write() waiting for 'drain' that will never come.
-      body.destroy();
-      throw err;
-    });
-    this.#done.catch(() => {});
-  }
-
-  get bytesWritten(): number {
-    return this.#written;
-  }
-
-  async *readBack(): AsyncIterable<Buffer> {}
-
-  #check(): void {
-    if (this.#finished) throw new Error('upload already finished');
-    if (this.#failure) throw storageError(this.#failure);
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    this.#check();
-    this.#written += chunk.length;
-    const body = this.#body;
-    if (!body.write(chunk) && !body.destroyed) {
-      // Listeners on the stream, removed again: nothing accumulates per wait, however long the file.
-      await new Promise<void>((resolve) => {
-        const go = () => {
-          body.off('drain', go);
-          body.off('close', go);
-          resolve();
-        };
-        body.on('drain', go);
-        body.on('close', go);
-      });
-    }
-    this.#check();
-  }
-
-  /** The source could not resume: this multipart upload is aborted and a clean one begins. */
-  async restart(): Promise<void> {
-    await this.#cancel();
-    this.#written = 0;
-    this.#begin();
-  }
-
-  /** Ends the stream: lib-storage uploads the last part and completes; only now is the object visible. */
-  async commit(): Promise<void> {
-    this.#check();
-    this.#body.end();
-    try {
-      await this.#done;
-    } catch (err) {
-      throw storageError(err);
-    }
-    this.#finished = true;
-  }
-
-  async abort(): Promise<void> {
-    if (this.#finished) return;
-    this.#finished = true;
-    await this.#cancel();
-  }
-
-  /** Failing the stream makes lib-storage abort its multipart upload before done() settles. */
-  async #cancel(): Promise<void> {
-    this.#body.destroy(new Error('upload cancelled'));
-    await this.#done.catch(() => {});
+    return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError);
   }
 }
 

@@ -78,6 +78,60 @@ describe('S3Driver', () => {
   });
 });
 
+describe('S3Driver memory: one pool of part buffers for every upload', () => {
+  it('uploads three files at once through a pool of two buffers, exact bytes, no more buffers than the pool', async () => {
+    const s3 = await startS3();
+    try {
+      const driver = new S3Driver(
+        {
+          bucket: s3.bucket,
+          prefix: 'pool',
+          endpoint: s3.endpoint,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          partSize: 5 * 1024 * 1024,
+          concurrency: 1,
+          timeouts: { connectMs: 5_000, socketMs: 30_000, requestMs: 60_000 },
+        },
+        { credentials: s3.credentials },
+      );
+      let parts = 0;
+      let most = 0;
+      driver.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== 'UploadPartCommand') return next(args);
+          most = Math.max(most, ++parts);
+          try {
+            return await next(args);
+          } finally {
+            parts -= 1;
+          }
+        },
+        { step: 'initialize', name: 'count-parts' },
+      );
+      const files = [1, 2, 3].map((i) => randomBytes(11 * 1024 * 1024 + i));
+      await Promise.all(
+        files.map(async (bytes, i) => {
+          const upload = await driver.createUpload(`account/p/file-${i}.wav`);
+          for (let at = 0; at < bytes.length; at += 64 * 1024) await upload.write(bytes.subarray(at, at + 64 * 1024));
+          await upload.commit();
+        }),
+      );
+      for (const [i, bytes] of files.entries()) {
+        const chunks: Buffer[] = [];
+        for await (const c of driver.read(`account/p/file-${i}.wav`)) chunks.push(c);
+        assert.ok(Buffer.concat(chunks).equals(bytes), `file ${i}`);
+      }
+      assert.ok(
+        most >= 1 && most <= 2,
+        `${most} parts at once: never more than the pool's buffers (S3_UPLOAD_CONCURRENCY + 1), across all uploads`,
+      );
+    } finally {
+      await s3.close();
+    }
+  });
+});
+
 describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
   // s3rver does not implement ListMultipartUploads nor ListParts, so their answers come from a
   // middleware here: a mock, where the real part cannot run on this machine. The aborts it asks

@@ -1,0 +1,211 @@
+import {
+  AbortMultipartUploadCommand,
+  ChecksumAlgorithm,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { Upload } from './driver.ts';
+import type { PartPool } from './part-pool.ts';
+
+/**
+ * One object written as a multipart upload, completed only in commit(), so
+ * that its key never holds partial or unverified bytes. Bytes are copied
+ * straight into a pool buffer the size of a part; a full part goes to S3 at
+ * once while the next fills, as many at a time as the pool has buffers (the
+ * pool is the driver's, shared: memory does not grow with file size nor with
+ * uploads at once). A file smaller than a part is one PutObject.
+ *
+ * Instead of @aws-sdk/lib-storage: its buffers are per upload (parts in
+ * flight, plus the one it concatenates), so parallel outputs multiplied the
+ * memory, and it copies every part once more. The checksums it asks of S3 are
+ * asked here the same way (CRC32 when the client sends checksums).
+ */
+export class S3MultipartUpload implements Upload {
+  readonly #client: S3Client;
+  readonly #pool: PartPool;
+  readonly #bucket: string;
+  readonly #key: string;
+  #uploadId: Promise<string> | undefined;
+  #current: Buffer | undefined;
+  #filled = 0;
+  #partNumber = 0;
+  #parts: CompletedPart[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #failure: unknown;
+  #written = 0;
+  #finished = false;
+  #checksums: boolean | undefined;
+  /** What a caller sees of a failure: the driver's StorageError. */
+  readonly #toError: (err: unknown) => Error;
+
+  constructor(client: S3Client, pool: PartPool, target: { bucket: string; key: string }, toError: (err: unknown) => Error) {
+    this.#client = client;
+    this.#pool = pool;
+    this.#bucket = target.bucket;
+    this.#key = target.key;
+    this.#toError = toError;
+  }
+
+  get bytesWritten(): number {
+    return this.#written;
+  }
+
+  /** A multipart upload cannot give its bytes back: a takeover starts at byte 0. */
+  async *readBack(): AsyncIterable<Buffer> {}
+
+  #check(): void {
+    if (this.#finished) throw new Error('upload already finished');
+    if (this.#failure) throw this.#toError(this.#failure);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#check();
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.#current ??= await this.#pool.acquire();
+      this.#check();
+      const n = Math.min(chunk.length - offset, this.#pool.size - this.#filled);
+      this.#current.set(chunk.subarray(offset, offset + n), this.#filled);
+      this.#filled += n;
+      offset += n;
+      this.#written += n;
+      if (this.#filled === this.#pool.size) this.#sendPart();
+    }
+  }
+
+  /** Sends the filled buffer as the next part; its buffer goes back to the pool when S3 has it. */
+  #sendPart(): void {
+    const buffer = this.#current;
+    if (!buffer) return;
+    const length = this.#filled;
+    this.#current = undefined;
+    this.#filled = 0;
+    const partNumber = ++this.#partNumber;
+    const task = (async () => {
+      try {
+        const UploadId = await this.#begin();
+        const out = await this.#client.send(
+          new UploadPartCommand({
+            Bucket: this.#bucket,
+            Key: this.#key,
+            UploadId,
+            PartNumber: partNumber,
+            Body: buffer.subarray(0, length),
+            ContentLength: length,
+          }),
+        );
+        if (!out.ETag) throw new Error(`part ${partNumber} has no ETag in S3's answer`);
+        this.#parts.push({
+          PartNumber: partNumber,
+          ETag: out.ETag,
+          ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}),
+          ...(out.ChecksumCRC32C ? { ChecksumCRC32C: out.ChecksumCRC32C } : {}),
+          ...(out.ChecksumCRC64NVME ? { ChecksumCRC64NVME: out.ChecksumCRC64NVME } : {}),
+          ...(out.ChecksumSHA1 ? { ChecksumSHA1: out.ChecksumSHA1 } : {}),
+          ...(out.ChecksumSHA256 ? { ChecksumSHA256: out.ChecksumSHA256 } : {}),
+        });
+      } catch (err) {
+        this.#failure ??= err;
+      } finally {
+        this.#pool.release(buffer);
+      }
+    })();
+    this.#inFlight.add(task);
+    void task.then(() => this.#inFlight.delete(task));
+  }
+
+  /** Created on the first part only: a small file never becomes a multipart upload. */
+  #begin(): Promise<string> {
+    this.#uploadId ??= (async () => {
+      this.#checksums ??= (await this.#client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+      const out = await this.#client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#key,
+          ...(this.#checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+        }),
+      );
+      if (!out.UploadId) throw new Error("S3's answer to CreateMultipartUpload has no UploadId");
+      return out.UploadId;
+    })();
+    return this.#uploadId;
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  /** The source could not resume: this multipart upload is dropped and a clean one begins. */
+  async restart(): Promise<void> {
+    await this.#cancel();
+    this.#failure = undefined;
+    this.#written = 0;
+    this.#partNumber = 0;
+    this.#parts = [];
+    this.#uploadId = undefined;
+  }
+
+  /** The last part, then CompleteMultipartUpload: only now is the object visible. */
+  async commit(): Promise<void> {
+    this.#check();
+    try {
+      await this.#complete();
+    } catch (err) {
+      throw this.#toError(err);
+    }
+    this.#finished = true;
+  }
+
+  async #complete(): Promise<void> {
+    if (this.#partNumber === 0) {
+      // One part's worth or less: a single PutObject.
+      const buffer = this.#current;
+      const body = buffer ? buffer.subarray(0, this.#filled) : Buffer.alloc(0);
+      try {
+        await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: this.#key, Body: body, ContentLength: body.length }));
+      } finally {
+        if (buffer) this.#pool.release(buffer);
+        this.#current = undefined;
+      }
+      return;
+    }
+    if (this.#filled > 0) this.#sendPart();
+    else if (this.#current) {
+      this.#pool.release(this.#current);
+      this.#current = undefined;
+    }
+    await this.#settle();
+    if (this.#failure) throw this.#failure;
+    const UploadId = await this.#begin();
+    const Parts = [...this.#parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    await this.#client.send(
+      new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key, UploadId, MultipartUpload: { Parts } }),
+    );
+  }
+
+  async abort(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    await this.#cancel();
+  }
+
+  /** Waits for the parts under way, then aborts the multipart upload (its parts are billed otherwise). */
+  async #cancel(): Promise<void> {
+    await this.#settle();
+    if (this.#current) {
+      this.#pool.release(this.#current);
+      this.#current = undefined;
+      this.#filled = 0;
+    }
+    const uploadId = await this.#uploadId?.catch(() => undefined);
+    if (uploadId) {
+      await this.#client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key, UploadId: uploadId }))
+        .catch(() => {});
+    }
+  }
+}
