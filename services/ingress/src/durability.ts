@@ -1,12 +1,12 @@
+import type { RedisConnection } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger } from '@auphonic-bridge/runtime';
-import type { Redis } from 'ioredis';
 
 /**
  * What a 2xx is worth depends on Redis's persistence (README: "What a 2xx is
  * worth"): said at start, once. ENQUEUE_WAIT_AOF needs WAITAOF (Redis 7.2):
  * on an older Redis it would refuse every webhook, so the ingress does not start.
  */
-export async function warnIfNotDurable(redis: Redis, waitAof: boolean, logger: Logger): Promise<void> {
+export async function warnIfNotDurable(redis: RedisConnection, waitAof: boolean, logger: Logger): Promise<void> {
   const info = await redis.info('server').catch(() => '');
   const version = /redis_version:(\d+)\.(\d+)/.exec(info);
   if (waitAof && version && (Number(version[1]) < 7 || (Number(version[1]) === 7 && Number(version[2]) < 2))) {

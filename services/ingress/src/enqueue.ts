@@ -1,6 +1,13 @@
-import { addProductionJob, type Owner, type ProductionJobResult, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import {
+  addProductionJob,
+  duplicateForBlocking,
+  type Owner,
+  type ProductionJobResult,
+  type ProductionQueue,
+  QUEUES,
+  type RedisConnection,
+} from '@auphonic-bridge/queue';
 import { Job, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { queueUnavailable } from './errors.ts';
 
 export interface Enqueuer {
@@ -12,9 +19,13 @@ export interface Enqueuer {
 }
 
 /** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
-export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number; waitForAof?: boolean }): Enqueuer {
+export function createEnqueuer(
+  queue: ProductionQueue,
+  connection: RedisConnection,
+  opts: { timeoutMs: number; waitForAof?: boolean },
+): Enqueuer {
   let events: QueueEvents | undefined;
-  let eventsConnection: Redis | undefined;
+  let eventsConnection: RedisConnection | undefined;
   const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0]) => {
     const added = await addProductionJob(queue, job);
     if (opts.waitForAof) {
@@ -44,7 +55,7 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
       try {
         // A blocking connection of its own, made only when someone waits.
         if (!events) {
-          eventsConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+          eventsConnection = duplicateForBlocking(connection);
           events = new QueueEvents(QUEUES.productions, { connection: eventsConnection, prefix: queue.opts.prefix });
           events.on('error', () => {});
         }
