@@ -60,7 +60,13 @@ export function fromConfig(config: IngressConfig, logger: Logger, overrides: Ing
     logger,
     redis,
     queue,
-    enqueuer: overrides.enqueuer ?? createEnqueuer(queue, redis, { timeoutMs: config.enqueueTimeoutMs, waitForAof: config.enqueueWaitAof }),
+    enqueuer:
+      overrides.enqueuer ??
+      createEnqueuer(queue, redis, {
+        timeoutMs: config.enqueueTimeoutMs,
+        waitForAof: config.enqueueWaitAof,
+        waitForReplicas: config.enqueueWaitReplicas,
+      }),
     registry,
     metrics: ingressMetrics(registry),
     stats,
