@@ -4,13 +4,15 @@
 # everything is there already:
 #   - Node 24 and pnpm into ./.tools (scripts/dev-env.sh, from the npm registry);
 #   - the dependencies (pnpm install, again only when pnpm-lock.yaml changed);
-#   - redis-server and curl (the tests start their own Redis; some tests run curl), with apt-get.
+#   - redis-server, redis-cli and curl (the tests start their own Redis and cluster; some run curl), with apt-get.
 # Usage: scripts/with-tools.sh test|demo|bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+# redis-cli joins the tests' Redis Cluster (redis-cli --cluster create); sentinels run as redis-server --sentinel.
+command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} with apt-get" >&2

@@ -4,11 +4,10 @@
 // answers while it postpones writing the AOF when an fsync lags (up to 2 s): that loses
 // acknowledged writes even in a process crash, and did here under load (8 of 11,616).
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createProductionQueue } from '@auphonic-bridge/queue';
 import { randomUuid } from '@auphonic-bridge/simulator';
-import { freePort, type SpawnedService, spawnService, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { freePort, type SpawnedService, spawnService, startRedis, streamWebhooks, type TestRedis, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 
 const SECRET = 'durability-secret-0123456789';
@@ -36,48 +35,15 @@ describe('acknowledged webhooks across a Redis crash (kill -9, appendonly yes, a
   });
 
   it('loses none of them', async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-    const post = (uuid: string) =>
-      new Promise<number>((resolve) => {
-        const body = `uuid=${uuid}&status=3&status_string=Done`;
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            path: `/webhooks/auphonic/${SECRET}`,
-            method: 'POST',
-            agent,
-            headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', () => resolve(0));
-        req.end(body);
-      });
-    const acknowledged = new Set<string>();
-    const answers = new Map<number, number>();
-    let streaming = true;
-    const sender = async () => {
-      while (streaming) {
-        const uuid = randomUuid();
-        const status = await post(uuid);
-        answers.set(status, (answers.get(status) ?? 0) + 1);
-        if (status >= 200 && status < 300) acknowledged.add(uuid);
-      }
-    };
-    const senders = Array.from({ length: 16 }, sender);
+    const stream = streamWebhooks({ port, path: `/webhooks/auphonic/${SECRET}`, newUuid: randomUuid });
+    const { acknowledged, answers } = stream;
     await new Promise((r) => setTimeout(r, 1500));
     const beforeCrash = acknowledged.size;
     await redis.stop(); // SIGKILL, mid-stream
     await new Promise((r) => setTimeout(r, 500));
     await redis.restart();
     await new Promise((r) => setTimeout(r, 1500));
-    streaming = false;
-    await Promise.all(senders);
-    agent.destroy();
+    await stream.stop();
 
     const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
     const queue = createProductionQueue(connection);

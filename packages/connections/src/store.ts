@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Sealer } from './encryption.ts';
 
 export type ConnectionStatus = 'pending' | 'connected' | 'needs_reauth';
@@ -65,11 +65,12 @@ export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
  * accessToken(), for the worker.
  */
 export class ConnectionStore {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #sealer: Sealer;
   readonly #key: ReturnType<typeof keysUnder>;
 
-  constructor(redis: Redis, sealer: Sealer, opts: { keyPrefix?: string } = {}) {
+  /** On a Redis Cluster, keyPrefix must hold a hash tag: create(), list() and remove() touch several keys at once. */
+  constructor(redis: Redis | Cluster, sealer: Sealer, opts: { keyPrefix?: string } = {}) {
     this.#key = keysUnder(opts.keyPrefix ?? 'bridge:');
     this.#redis = redis;
     this.#sealer = sealer;

@@ -18,5 +18,21 @@ export {
 export { addNotification, createNotificationQueue, type NotificationQueue } from './notification-queue.ts';
 export { addProductionJob, createProductionQueue, type ProductionQueue } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
-export { type ConnectionOptions, createProducerConnection, createWorkerConnection, pingRedis } from './redis.ts';
-export { bridgeKeyPrefix, DEFAULT_QUEUE_PREFIX, type RedisSettings, readRedisSettings } from './settings.ts';
+export {
+  type ConnectionOptions,
+  createProducerConnection,
+  createWorkerConnection,
+  duplicateForBlocking,
+  isCluster,
+  pingRedis,
+  type RedisConnection,
+} from './redis.ts';
+export {
+  bridgeKeyPrefix,
+  DEFAULT_QUEUE_PREFIX,
+  hashTag,
+  type RedisNode,
+  type RedisSettings,
+  type RedisTopology,
+  readRedisSettings,
+} from './settings.ts';

@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { NOTIFICATION_JOB_OPTIONS, type NotificationJobData, QUEUES } from './contract.ts';
+import type { RedisConnection } from './redis.ts';
 
 export type NotificationQueue = Queue<NotificationJobData>;
 
-export function createNotificationQueue(connection: Redis, opts: { prefix?: string } = {}): NotificationQueue {
+export function createNotificationQueue(connection: RedisConnection, opts: { prefix?: string } = {}): NotificationQueue {
   const queue: NotificationQueue = new Queue(QUEUES.notifications, {
     connection,
     prefix: opts.prefix,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Job, type JobState, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   type Owner,
   PRODUCTION_JOB_OPTIONS,
@@ -10,10 +9,11 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
+import type { RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
-export function createProductionQueue(connection: Redis, opts: { prefix?: string } = {}): ProductionQueue {
+export function createProductionQueue(connection: RedisConnection, opts: { prefix?: string } = {}): ProductionQueue {
   const queue: ProductionQueue = new Queue(QUEUES.productions, {
     connection,
     prefix: opts.prefix,

@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUES, RECONCILE_JOB_NAMES, RECONCILE_JOB_OPTIONS, type ReconcileJobData } from './contract.ts';
+import type { RedisConnection } from './redis.ts';
 
 export type ReconcileQueue = Queue<ReconcileJobData>;
 
-export function createReconcileQueue(connection: Redis, opts: { prefix?: string } = {}): ReconcileQueue {
+export function createReconcileQueue(connection: RedisConnection, opts: { prefix?: string } = {}): ReconcileQueue {
   const queue: ReconcileQueue = new Queue(QUEUES.reconcile, { connection, prefix: opts.prefix, defaultJobOptions: RECONCILE_JOB_OPTIONS });
   // Callers see failures on add(); without a listener an 'error' event would crash the process.
   queue.on('error', () => {});

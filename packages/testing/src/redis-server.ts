@@ -25,6 +25,53 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** One redis-server process (a data node, or a sentinel with `--sentinel`) on a port of its own. */
+export interface RedisProcess {
+  port: number;
+  /** Starts it (again), resolving once it answers PING. */
+  start(): Promise<void>;
+  /** SIGKILL: it dies as in a crash. */
+  kill(): Promise<void>;
+}
+
+export function redisProcess(args: readonly string[], opts: { port: number; password?: string }): RedisProcess {
+  const { port, password } = opts;
+  let child: ChildProcess | undefined;
+  return {
+    port,
+    async start() {
+      child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1'], {
+        stdio: 'ignore',
+      });
+      child.on('error', () => {});
+      const probe = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => {});
+      const until = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await probe.connect();
+          await probe.ping();
+          probe.disconnect();
+          return;
+        } catch {
+          probe.disconnect();
+          if (Date.now() > until) throw new Error('redis-server did not start (is it installed?)');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    },
+    async kill() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** What every test server keeps: nothing on disk unless asked, `noeviction` as BullMQ requires. */
+export const DATA_NODE_ARGS = ['--save', '', '--maxmemory-policy', 'noeviction'] as const;
+
 /**
  * A real redis-server of its own for one test file, on a random port, keeping
  * nothing on disk unless asked to (appendfsync); `noeviction` as BullMQ requires.
@@ -33,45 +80,17 @@ export async function freePort(): Promise<number> {
 export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bridge-redis-'));
-  let child: ChildProcess | undefined;
   // With appendfsync, an append-only file in `dir` that survives stop() and restart(), as a deployment's would.
   const persistence = opts.appendfsync ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync] : ['--appendonly', 'no'];
-  const launch = async () => {
-    child = spawn(
-      process.env.REDIS_SERVER_BIN ?? 'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
-      { stdio: 'ignore' },
-    );
-    child.on('error', () => {});
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const until = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        if (Date.now() > until) throw new Error('redis-server did not start (is it installed?)');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  };
-  const stop = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  await launch();
+  const server = redisProcess([...DATA_NODE_ARGS, ...persistence, '--dir', dir], { port });
+  await server.start();
   return {
     url: new URL(`redis://127.0.0.1:${port}`),
     port,
-    stop,
-    restart: launch,
+    stop: () => server.kill(),
+    restart: () => server.start(),
     async close() {
-      await stop();
+      await server.kill();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,8 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { IngressMetrics } from '@auphonic-bridge/metrics';
-import type { ReconcileQueue } from '@auphonic-bridge/queue';
+import type { ReconcileQueue, RedisConnection } from '@auphonic-bridge/queue';
 import { type Logger, type Readiness, WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import Fastify, { type FastifyError } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError } from './errors.ts';
@@ -22,7 +21,7 @@ export interface AppDeps {
   isReady: Readiness;
   metrics: IngressMetrics;
   /** The producer connection; the service webhook's rate limit counts there, under keyPrefix. */
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   webhookSecrets: readonly string[];
   bodyLimit: number;

@@ -43,6 +43,8 @@ export interface IngressConfig {
   enqueueTimeoutMs: number;
   /** Answer 2xx only once Redis has fsynced the job to its AOF (WAITAOF, Redis 7.2 or later). */
   enqueueWaitAof: boolean;
+  /** Answer 2xx only once this many replicas have the job (WAIT), so that a failover keeps it; 0: do not wait. */
+  enqueueWaitReplicas: number;
   externalService: ExternalServiceConfig | null;
 }
 
@@ -51,12 +53,13 @@ const SECRET = { minLength: 16 } as const;
 /** Reads and validates every setting once; throws ConfigError naming each bad one. */
 export function readConfig(env: Record<string, string | undefined> = process.env): IngressConfig {
   const r = new EnvReader(env);
+  const redis = readRedisSettings(r);
   const externalService = env.AUPHONIC_CLIENT_ID?.trim() ? readExternalService(r) : null;
   // Production webhooks need their secret unless this ingress serves only as an External Service.
   const secret = r.secret('WEBHOOK_SECRET', { ...SECRET, optional: externalService !== null });
   const previous = r.secret('WEBHOOK_SECRET_PREVIOUS', { ...SECRET, optional: true });
   const config: IngressConfig = {
-    redis: readRedisSettings(r),
+    redis,
     webhookSecrets: [secret, previous].filter(Boolean),
     port: r.int('PORT', { default: 3000, min: 0, max: 65535 }),
     host: r.string('HOST', { default: '0.0.0.0' }),
@@ -66,8 +69,15 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: r.int('WEBHOOK_BODY_LIMIT', { default: 16 * 1024, min: 256, max: 1024 * 1024 }),
     enqueueTimeoutMs: r.int('ENQUEUE_TIMEOUT_MS', { default: 5_000, min: 100, max: 50_000 }),
     enqueueWaitAof: r.bool('ENQUEUE_WAIT_AOF', { default: false }),
+    // Sentinel fails over to a replica: what only the old primary had is lost, so wait for one by default.
+    enqueueWaitReplicas: r.int('ENQUEUE_WAIT_REPLICAS', { default: redis.topology.kind === 'sentinel' ? 1 : 0, min: 0, max: 16 }),
     externalService,
   };
+  if (redis.topology.kind === 'cluster') {
+    // WAIT and WAITAOF count one connection's writes on one node; on a cluster they would go to any node, not the queues'.
+    if (config.enqueueWaitReplicas > 0) r.problem('ENQUEUE_WAIT_REPLICAS', 'is not supported with REDIS_CLUSTER_NODES; set it to 0');
+    if (config.enqueueWaitAof) r.problem('ENQUEUE_WAIT_AOF', 'is not supported with REDIS_CLUSTER_NODES');
+  }
   r.done();
   return config;
 }

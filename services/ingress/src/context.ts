@@ -15,9 +15,9 @@ import {
   type ProductionQueue,
   pingRedis,
   type ReconcileQueue,
+  type RedisConnection,
 } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
-import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig, IngressConfig } from './config.ts';
 import { createEnqueuer, type Enqueuer } from './enqueue.ts';
 
@@ -28,7 +28,7 @@ const QUEUE_STATS_TTL_MS = 1000;
 export interface IngressContext {
   config: IngressConfig;
   logger: Logger;
-  redis: Redis;
+  redis: RedisConnection;
   queue: ProductionQueue;
   enqueuer: Enqueuer;
   registry: Registry;
@@ -61,7 +61,13 @@ export function fromConfig(config: IngressConfig, logger: Logger, overrides: Ing
     logger,
     redis,
     queue,
-    enqueuer: overrides.enqueuer ?? createEnqueuer(queue, redis, { timeoutMs: config.enqueueTimeoutMs, waitForAof: config.enqueueWaitAof }),
+    enqueuer:
+      overrides.enqueuer ??
+      createEnqueuer(queue, redis, {
+        timeoutMs: config.enqueueTimeoutMs,
+        waitForAof: config.enqueueWaitAof,
+        waitForReplicas: config.enqueueWaitReplicas,
+      }),
     registry,
     metrics: ingressMetrics(registry),
     stats,

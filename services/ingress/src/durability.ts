@@ -1,16 +1,31 @@
+import type { RedisConnection } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger } from '@auphonic-bridge/runtime';
-import type { Redis } from 'ioredis';
+import type { IngressConfig } from './config.ts';
 
 /**
- * What a 2xx is worth depends on Redis's persistence (README: "What a 2xx is
- * worth"): said at start, once. ENQUEUE_WAIT_AOF needs WAITAOF (Redis 7.2):
- * on an older Redis it would refuse every webhook, so the ingress does not start.
+ * What a 2xx is worth depends on Redis's persistence and replicas (README: "What a 2xx is
+ * worth"): said at start, once. ENQUEUE_WAIT_AOF needs WAITAOF (Redis 7.2): on an older
+ * Redis it would refuse every webhook, so the ingress does not start.
  */
-export async function warnIfNotDurable(redis: Redis, waitAof: boolean, logger: Logger): Promise<void> {
+export async function warnIfNotDurable(
+  redis: RedisConnection,
+  config: Pick<IngressConfig, 'enqueueWaitAof' | 'enqueueWaitReplicas'>,
+  logger: Logger,
+): Promise<void> {
+  const waitAof = config.enqueueWaitAof;
   const info = await redis.info('server').catch(() => '');
   const version = /redis_version:(\d+)\.(\d+)/.exec(info);
   if (waitAof && version && (Number(version[1]) < 7 || (Number(version[1]) === 7 && Number(version[2]) < 2))) {
     throw new ConfigError([`ENQUEUE_WAIT_AOF: needs Redis 7.2 or later (WAITAOF); this Redis is ${version[1]}.${version[2]}`]);
+  }
+  if (config.enqueueWaitReplicas > 0) {
+    const replicas = Number(/connected_slaves:(\d+)/.exec(await redis.info('replication').catch(() => ''))?.[1] ?? Number.NaN);
+    if (replicas < config.enqueueWaitReplicas) {
+      logger.warn(
+        { replicas, enqueueWaitReplicas: config.enqueueWaitReplicas },
+        'Redis has fewer replicas than ENQUEUE_WAIT_REPLICAS: webhooks are answered 503 until enough of them are connected',
+      );
+    }
   }
   if (waitAof) return;
   // Managed Redis services may refuse CONFIG: then nothing is said.

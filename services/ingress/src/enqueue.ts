@@ -1,6 +1,15 @@
-import { addProductionJob, type Owner, type ProductionJobResult, type ProductionQueue, QUEUES } from '@auphonic-bridge/queue';
+import { once } from 'node:events';
+import {
+  addProductionJob,
+  createProductionQueue,
+  duplicateForBlocking,
+  type Owner,
+  type ProductionJobResult,
+  type ProductionQueue,
+  QUEUES,
+  type RedisConnection,
+} from '@auphonic-bridge/queue';
 import { Job, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Deadlines } from './deadline.ts';
 import { queueUnavailable } from './errors.ts';
 
@@ -12,24 +21,47 @@ export interface Enqueuer {
   close(): Promise<void>;
 }
 
+export interface EnqueueOptions {
+  /** The whole of one enqueue, waits included. */
+  timeoutMs: number;
+  /** WAITAOF 1 0 after the add: Redis has fsynced the job. */
+  waitForAof?: boolean;
+  /** WAIT n after the add: n replicas have the job, so a failover to one of them keeps it. */
+  waitForReplicas?: number;
+}
+
 /** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
-export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: { timeoutMs: number; waitForAof?: boolean }): Enqueuer {
+export function createEnqueuer(queue: ProductionQueue, connection: RedisConnection, opts: EnqueueOptions): Enqueuer {
   let events: QueueEvents | undefined;
-  let eventsConnection: Redis | undefined;
-  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0]) => {
-    const added = await addProductionJob(queue, job);
+  let eventsConnection: RedisConnection | undefined;
+  const replicas = opts.waitForReplicas ?? 0;
+  const waiting = opts.waitForAof || replicas > 0 ? waitingQueue(queue, connection) : undefined;
+  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
+    if (!waiting) return (await addProductionJob(queue, job)).id as string;
+    const { redis } = waiting;
+    await waiting.connected();
+    const generation = waiting.generation();
+    const added = await addProductionJob(waiting.queue, job);
+    // WAIT's timeout 0 would mean forever.
+    const left = () => Math.max(1, deadline - Date.now());
+    if (replicas > 0) {
+      const reached = (await redis.call('WAIT', replicas, left())) as number;
+      if (reached < replicas) throw new Error(`the job reached ${reached} of ${replicas} replicas in time`);
+    }
     if (opts.waitForAof) {
       // WAITAOF numlocal numreplicas timeout: answered once this connection's writes are fsynced locally.
-      const [local] = (await connection.call('WAITAOF', 1, 0, opts.timeoutMs)) as [number, number];
+      const [local] = (await redis.call('WAITAOF', 1, 0, left())) as [number, number];
       if (local < 1) throw new Error('the job was not fsynced in time');
     }
+    // Reconnected between the add and the wait (a failover): the wait counted the new connection's writes, not the job.
+    if (waiting.generation() !== generation) throw new Error('the connection to Redis changed while the job was added');
     return added.id as string;
   };
   const deadlines = new Deadlines();
   return {
     async enqueueProduction(job) {
       try {
-        return await deadlines.within(durable(job), opts.timeoutMs, () => new Error('enqueue timed out'));
+        return await deadlines.within(durable(job, Date.now() + opts.timeoutMs), opts.timeoutMs, () => new Error('enqueue timed out'));
       } catch (err) {
         throw Object.assign(queueUnavailable(), { cause: err });
       }
@@ -38,7 +70,7 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
       try {
         // A blocking connection of its own, made only when someone waits.
         if (!events) {
-          eventsConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+          eventsConnection = duplicateForBlocking(connection);
           events = new QueueEvents(QUEUES.productions, { connection: eventsConnection, prefix: queue.opts.prefix });
           events.on('error', () => {});
         }
@@ -51,8 +83,39 @@ export function createEnqueuer(queue: ProductionQueue, connection: Redis, opts: 
     },
     async close() {
       await events?.close();
+      await waiting?.queue.close().catch(() => {});
       // BullMQ leaves a connection it was given open.
       eventsConnection?.disconnect();
+      waiting?.redis.disconnect();
+    },
+  };
+}
+
+/**
+ * WAIT and WAITAOF count the writes of the connection they are sent on, and block it while they
+ * wait: webhooks that wait get a connection of their own, so that health checks and the admin
+ * API never queue behind them. Each close of it (a failover) starts a new generation.
+ */
+function waitingQueue(queue: ProductionQueue, connection: RedisConnection) {
+  const redis = connection.duplicate();
+  // The main connection says what goes wrong with Redis.
+  redis.on('error', () => {});
+  let generation = 0;
+  redis.on('close', () => {
+    generation += 1;
+  });
+  let ready: Promise<unknown> | undefined;
+  return {
+    redis,
+    queue: createProductionQueue(redis, { prefix: queue.opts.prefix }),
+    generation: () => generation,
+    /** While it is connecting (at start, after a failover), the webhook waits for it; else it fails fast. One listener for all. */
+    async connected() {
+      if (redis.status !== 'connecting' && redis.status !== 'connect') return;
+      ready ??= once(redis, 'ready').finally(() => {
+        ready = undefined;
+      });
+      await ready;
     },
   };
 }

@@ -54,7 +54,7 @@ export class IngressService implements Service {
     if (redis.status !== 'ready') {
       await Promise.race([once(redis, 'ready'), sleep(5_000, undefined, { ref: false })]).catch(() => {});
     }
-    if (redis.status === 'ready') await warnIfNotDurable(redis, config.enqueueWaitAof, logger);
+    if (redis.status === 'ready') await warnIfNotDurable(redis, config, logger);
     this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
     await this.app.listen({ port: config.port, host: config.host });

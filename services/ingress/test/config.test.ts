@@ -53,6 +53,25 @@ describe('ingress config', () => {
     assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY_PREVIOUS: 'short' }), /ENCRYPTION_KEY_PREVIOUS: must be 32 bytes/);
   });
 
+  it('waits for a replica by default with Sentinel only, and refuses the waits on a cluster, naming them', () => {
+    const secret = { WEBHOOK_SECRET: 'a'.repeat(16) };
+    const sentinels = { ...secret, REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster' };
+    assert.equal(readConfig(secret).enqueueWaitReplicas, 0);
+    assert.equal(readConfig(sentinels).enqueueWaitReplicas, 1);
+    assert.equal(readConfig({ ...sentinels, ENQUEUE_WAIT_REPLICAS: '0' }).enqueueWaitReplicas, 0);
+    assert.equal(readConfig({ ...secret, ENQUEUE_WAIT_REPLICAS: '2' }).enqueueWaitReplicas, 2);
+    const cluster = { ...secret, REDIS_CLUSTER_NODES: 'redis-1:6379', QUEUE_PREFIX: '{bridge}' };
+    assert.equal(readConfig(cluster).enqueueWaitReplicas, 0);
+    assert.throws(
+      () => readConfig({ ...cluster, ENQUEUE_WAIT_REPLICAS: '1' }),
+      /ENQUEUE_WAIT_REPLICAS: is not supported with REDIS_CLUSTER_NODES/,
+    );
+    assert.throws(
+      () => readConfig({ ...cluster, ENQUEUE_WAIT_AOF: 'true' }),
+      /ENQUEUE_WAIT_AOF: is not supported with REDIS_CLUSTER_NODES/,
+    );
+  });
+
   it('stops the process at start when WEBHOOK_SECRET is missing', async () => {
     const ingress = spawnService('ingress', {});
     assert.equal(await ingress.exited, 78);

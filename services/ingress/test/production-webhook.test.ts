@@ -243,3 +243,24 @@ describe('when Redis is unavailable', () => {
     assert.equal((await f.queue.getJobs(['waiting'])).length, 1);
   });
 });
+
+describe('with ENQUEUE_WAIT_REPLICAS and no replica', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress({ ENQUEUE_WAIT_REPLICAS: '1', ENQUEUE_TIMEOUT_MS: '1500' });
+  });
+  after(() => f.close());
+
+  it('says so at start, answers 503 once the wait runs out, and keeps /healthz answering meanwhile', async () => {
+    assert.match(f.logs.text, /fewer replicas than ENQUEUE_WAIT_REPLICAS/);
+    const started = Date.now();
+    const webhook = fetch(f.webhookUrl(), form(DONE));
+    // WAIT blocks the connection it is sent on: health checks must not queue behind it.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await fetch(f.url('/healthz'))).status, 200);
+    assert.ok(Date.now() - started < 1000, 'healthz answered while the webhook waited');
+    const res = await webhook;
+    assert.equal(res.status, 503);
+    assert.ok(Date.now() - started >= 1400, 'the wait ran for ENQUEUE_TIMEOUT_MS');
+  });
+});

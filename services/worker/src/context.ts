@@ -9,10 +9,10 @@ import {
   type Owner,
   type ProductionQueue,
   QUEUES,
+  type RedisConnection,
 } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { createStorage, type StorageDriver } from '@auphonic-bridge/storage';
-import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.ts';
 import { type Credentials, createCredentials } from './credentials.ts';
 import { ProgressWatch } from './progress-watch.ts';
@@ -21,7 +21,7 @@ import { ProgressWatch } from './progress-watch.ts';
 export interface WorkerContext {
   config: WorkerConfig;
   logger: Logger;
-  redis: Redis;
+  redis: RedisConnection;
   storage: StorageDriver;
   registry: Registry;
   metrics: WorkerMetrics;

@@ -1,9 +1,8 @@
 import { outcomeOf, type Production, type ProductionSummary } from '@auphonic-bridge/auphonic';
 import type { Connection, ConnectionStore } from '@auphonic-bridge/connections';
-import { addProductionJob, type Owner, type ProductionQueue, productionDedupId } from '@auphonic-bridge/queue';
+import { addProductionJob, type Owner, type ProductionQueue, productionDedupId, type RedisConnection } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { StorageDriver } from '@auphonic-bridge/storage';
-import type { Redis } from 'ioredis';
 import type { Credentials } from './credentials.ts';
 import { asRecord, fingerprint } from './record.ts';
 import { productionPrefix, recordKey } from './storage-layout.ts';
@@ -18,7 +17,7 @@ export interface ReconcileDeps {
   storage: StorageDriver;
   queue: ProductionQueue;
   /** Keeps each owner's watermark: where the last complete scan began. */
-  redis: Redis;
+  redis: RedisConnection;
   /** The bridge's own keys' prefix (QUEUE_PREFIX's). */
   keyPrefix?: string;
   pageSize: number;

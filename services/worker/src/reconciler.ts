@@ -1,7 +1,6 @@
-import { createReconcileQueue, QUEUES, RECONCILE_JOB_NAMES, type ReconcileJobData } from '@auphonic-bridge/queue';
+import { createReconcileQueue, QUEUES, RECONCILE_JOB_NAMES, type ReconcileJobData, type RedisConnection } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type ReconcileDeps, type ReconcileReport, reconcile } from './reconcile.ts';
 
 /**
@@ -11,7 +10,7 @@ import { type ReconcileDeps, type ReconcileReport, reconcile } from './reconcile
  * scheduled round also sweeps what dead workers left in storage.
  */
 export function createReconciler(
-  connection: Redis,
+  connection: RedisConnection,
   deps: ReconcileDeps,
   logger: Logger,
   opts: { prefix?: string; onSwept?: (n: number) => void } = {},

@@ -10,7 +10,7 @@ describe('worker config', () => {
   it('reads defaults', () => {
     const c = readConfig(good);
     assert.equal(c.auphonicBaseUrl.origin, 'https://auphonic.com');
-    assert.equal(c.redis.url.toString(), 'redis://127.0.0.1:6379');
+    assert.deepEqual(c.redis.topology, { kind: 'single', url: new URL('redis://127.0.0.1:6379') });
     assert.equal(c.redis.prefix, 'bull');
     assert.equal(c.concurrency, 2);
     assert.equal(c.verifyChecksums, true);

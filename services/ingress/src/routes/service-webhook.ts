@@ -1,9 +1,9 @@
 import type { ConnectionStore } from '@auphonic-bridge/connections';
+import type { RedisConnection } from '@auphonic-bridge/queue';
 import { WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ExternalServiceConfig } from '../config.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { HttpError, unavailableOnFailure } from '../errors.ts';
@@ -19,7 +19,7 @@ export interface ServiceWebhookOptions {
   /** WEBHOOK_BODY_LIMIT. */
   bodyLimit: number;
   /** Where the rate limit counts, shared by every ingress replica, under the bridge's key prefix. */
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
 }
 

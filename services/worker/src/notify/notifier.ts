@@ -6,10 +6,10 @@ import {
   type NotificationJobData,
   type NotificationQueue,
   QUEUES,
+  type RedisConnection,
 } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ProductionRecord } from '../record.ts';
 import { createDeliveryProcessor, type NotifySettings, targetOf } from './deliver.ts';
 import { notificationFor } from './event.ts';
@@ -20,7 +20,7 @@ import { notificationFor } from './event.ts';
  * so a slow or dead endpoint never holds up a download.
  */
 export function createNotifier(
-  connection: Redis,
+  connection: RedisConnection,
   deps: {
     queue: NotificationQueue;
     settings: NotifySettings;

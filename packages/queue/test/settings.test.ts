@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EnvReader } from '@auphonic-bridge/runtime';
+import { bridgeKeyPrefix, hashTag, type RedisSettings, readRedisSettings } from '../src/index.ts';
+
+const read = (env: Record<string, string>): RedisSettings => {
+  const r = new EnvReader(env);
+  const settings = readRedisSettings(r);
+  r.done();
+  return settings;
+};
+
+/** The problems a start-up would stop at, one a line. */
+const problems = (env: Record<string, string>): string => {
+  try {
+    read(env);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+describe('Redis settings (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, QUEUE_PREFIX)', () => {
+  it('is one node at REDIS_URL by default, with the keys where they always were', () => {
+    const s = read({});
+    assert.deepEqual(s, { topology: { kind: 'single', url: new URL('redis://127.0.0.1:6379') }, password: null, prefix: 'bull' });
+    assert.equal(bridgeKeyPrefix(s), 'bridge:');
+  });
+
+  it('reads the nodes of a cluster, with a hash-tagged prefix', () => {
+    const s = read({
+      REDIS_CLUSTER_NODES: 'redis-1:6379, 10.0.0.2:7000,[::1]:7001',
+      QUEUE_PREFIX: '{bridge}',
+      REDIS_PASSWORD: 'p@ss:word',
+    });
+    assert.deepEqual(s.topology, {
+      kind: 'cluster',
+      nodes: [
+        { host: 'redis-1', port: 6379 },
+        { host: '10.0.0.2', port: 7000 },
+        { host: '::1', port: 7001 },
+      ],
+    });
+    assert.equal(s.password, 'p@ss:word');
+    assert.equal(bridgeKeyPrefix(s), '{bridge}:bridge:');
+  });
+
+  it('refuses a cluster without a hash tag in QUEUE_PREFIX (the default too), naming QUEUE_PREFIX', () => {
+    for (const prefix of [undefined, 'bridge', '{}bridge', 'bri{dge']) {
+      const env: Record<string, string> = { REDIS_CLUSTER_NODES: 'redis-1:6379' };
+      if (prefix) env.QUEUE_PREFIX = prefix;
+      assert.match(problems(env), /QUEUE_PREFIX: must hold a hash tag with REDIS_CLUSTER_NODES, e\.g\. \{bridge\}/, String(prefix));
+    }
+    assert.equal(hashTag('a{b}c'), 'b');
+    assert.equal(hashTag('{}{b}'), null, 'Redis reads only the first {…}');
+  });
+
+  it('reads sentinels and the name they monitor, with passwords for the data nodes and for the sentinels', () => {
+    const s = read({
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_PASSWORD: 'data-secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    assert.deepEqual(s.topology, {
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+      sentinelPassword: 'sentinel-secret',
+    });
+    assert.equal(s.password, 'data-secret');
+    assert.match(problems({ REDIS_SENTINELS: 's1:26379' }), /REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/);
+  });
+
+  it('names each setting that contradicts another, or is malformed, without echoing a value', () => {
+    const message = problems({
+      REDIS_URL: 'redis://:hunter2@redis:6379',
+      REDIS_CLUSTER_NODES: 'redis://:hunter2@redis-1:6379,redis-2',
+      REDIS_SENTINELS: 's1:99999',
+      REDIS_SENTINEL_NAME: 'm',
+      QUEUE_PREFIX: '{bridge}',
+    });
+    for (const expected of [
+      /REDIS_CLUSTER_NODES: entry 1 is not host:port/,
+      /REDIS_CLUSTER_NODES: entry 2 is not host:port/,
+      /REDIS_SENTINELS: entry 1 is not host:port/,
+      /REDIS_SENTINELS: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both/,
+      /REDIS_URL: names one Redis: leave it unset with REDIS_CLUSTER_NODES/,
+    ]) {
+      assert.match(message, expected);
+    }
+    assert.ok(!message.includes('hunter2'), message);
+    assert.match(
+      problems({ REDIS_SENTINEL_NAME: 'm', REDIS_SENTINEL_PASSWORD: 'x' }),
+      /REDIS_SENTINEL_NAME: is set without REDIS_SENTINELS/,
+    );
+    assert.match(problems({ REDIS_SENTINEL_PASSWORD: 'x' }), /REDIS_SENTINEL_PASSWORD: is set without REDIS_SENTINELS/);
+    const twice = problems({ REDIS_URL: 'redis://:hunter2@redis:6379', REDIS_PASSWORD: 'hunter3' });
+    assert.match(twice, /REDIS_PASSWORD: is set and REDIS_URL carries a password too/);
+    assert.ok(!twice.includes('hunter'), twice);
+  });
+});
