@@ -1,7 +1,7 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
 import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
-import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
+import { readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
 
 export interface WorkerConfig {
   /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
@@ -83,7 +83,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', { default: 15 * 60_000, min: 0, max: 7 * 24 * 3_600_000 }),
     reconcileLimit: r.int('RECONCILE_LIMIT', { default: 100, min: 1, max: 100 }),
     reconcileLookbackMs: r.duration('RECONCILE_LOOKBACK', { default: '7d', min: '1m', max: '365d' }),
-    accountWebhookUrls: accountWebhookUrls(r),
+    // The ingress's PUBLIC_URL and webhook secrets, read here only to recognise our own productions.
+    accountWebhookUrls: readProductionWebhookUrls(r, { required: false }).urls,
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
     r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');
@@ -93,16 +94,4 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (config.stalledIntervalMs >= config.lockDurationMs) r.problem('STALLED_INTERVAL_MS', 'must be shorter than LOCK_DURATION_MS');
   r.done();
   return config;
-}
-
-/** The ingress's PUBLIC_URL and webhook secrets, read here only to recognise our own productions. */
-function accountWebhookUrls(r: EnvReader): string[] {
-  const publicUrl = r.optionalString('PUBLIC_URL');
-  const secrets = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS'].map((name) => r.secret(name, { minLength: 16, optional: true }));
-  if (!publicUrl) return [];
-  const base = r
-    .url('PUBLIC_URL', { protocols: ['https:', 'http:'] })
-    .toString()
-    .replace(/\/+$/, '');
-  return secrets.filter(Boolean).map((secret) => `${base}/webhooks/auphonic/${secret}`);
 }

@@ -1,0 +1,1 @@
+export { fileKey, productionPrefix, RECORD_NAME, recordKey } from './layout.ts';
