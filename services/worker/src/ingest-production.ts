@@ -63,13 +63,19 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
 
   const fp = fingerprint(production);
   const existing = asRecord(await deps.storage.readJson(recordKey(prefix)));
-  const sameRendering = existing?.fingerprint === fp ? existing : null;
+  // A forced replay trusts nothing recorded before it was asked for (a retry of it keeps what it stored itself).
+  const forced = data.force === true;
+  const trusted = !forced || (existing !== null && existing.recordedAt >= data.receivedAt);
+  const sameRendering = existing?.fingerprint === fp && trusted ? existing : null;
   if (sameRendering?.final && !sameRendering.outputs.some((o) => o.fate === 'failed')) {
     ctx.log.info('production unchanged since it was stored; nothing to do');
     return resultOf(uuid, sameRendering.outputs, 'unchanged');
   }
+  if (!trusted) ctx.log.info('replay with force: every file is downloaded and verified again');
+  // A replay carries no custom_data: the record keeps the one it has.
+  const job = data.customData === undefined && existing ? { ...data, customData: existing.customData } : data;
   const write = (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) =>
-    writeRecord(deps.storage, prefix, { data, production, fp, outputs, final, error });
+    writeRecord(deps.storage, prefix, { data: job, production, fp, outputs, final, error });
 
   if (status === 'error') {
     await write([], true, { code: 'ERR_AUPHONIC_PRODUCTION_ERROR', message: production.error_message || production.status_string });
@@ -91,6 +97,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
       await storeOutput(deps, planned.download, previous.get(filename), {
         log: ctx.log,
         signal: ctx.signal,
+        forced,
         onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: planned.download.expectedSize }),
         refreshUrl: () => freshUrl(deps, production, fp, filename, ctx.signal),
       }),
