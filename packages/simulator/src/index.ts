@@ -5,4 +5,5 @@ export { pseudoRandomBytes, randomUuid } from './ids.ts';
 export type { AddProductionInput, OutputFile, Production, ProductionPatch, SimulatedFile } from './productions.ts';
 export { AuphonicSimulator, type SimulatorOptions } from './simulator.ts';
 export { STATUS_STRINGS } from './statuses.ts';
+export type { SimulatedPreset } from './webhook-routes.ts';
 export { sendServiceWebhook, sendWebhook, signJwt, type WebhookDelivery } from './webhook-sender.ts';
