@@ -1,9 +1,9 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
-import { matchesAnySecret } from '@auphonic-bridge/runtime';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { requireAdmin } from '../admin-auth.ts';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { authorizeUrlFor } from '../connect-links.ts';
@@ -12,6 +12,7 @@ import { ADMIN, ConnectionIdParams, errors } from '../schemas/common.ts';
 import { AuthorizeLink, Connection as ConnectionBody, ConnectionList, CreateConnectionBody, ServiceBody } from '../schemas/connections.ts';
 
 export interface AdminOptions {
+  adminTokens: readonly string[];
   config: ExternalServiceConfig;
   store: ConnectionStore;
   sealer: Sealer;
@@ -44,13 +45,7 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
     return c;
   };
 
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !matchesAnySecret(token, config.adminTokens)) {
-      throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token');
-    }
-  });
+  app.addHook('onRequest', requireAdmin(opts.adminTokens));
 
   app.post(
     '/api/connections',
