@@ -43,6 +43,12 @@ export interface AuphonicService {
   webhookUrl: string | null;
 }
 
+/** A preset's webhooks: a list (webhook.json) takes another one beside them; the field form holds one. */
+export interface PresetWebhooks {
+  webhooks: string[];
+  form: 'list' | 'field';
+}
+
 /** Called after every API answer: for metrics of latency and status codes. */
 export type ResponseObserver = (r: { operation: string; statusCode: number; ms: number }) => void;
 
@@ -147,14 +153,18 @@ export class AuphonicClient {
   }
 
   /**
-   * A preset's webhook URLs. Auphonic's own tooling reads GET /api/preset/{uuid}/webhook.json
-   * (a list); where the API answers that it has no such thing, the preset's own `webhook` field.
+   * A preset's webhook URLs, and in which form it keeps them. Auphonic's own tooling reads
+   * GET /api/preset/{uuid}/webhook.json (a list); where the API answers that it has no such
+   * thing, the preset's own `webhook` field, which holds one (setting it replaces that one).
    */
-  async presetWebhooks(uuid: string): Promise<string[]> {
+  async presetWebhooks(uuid: string): Promise<PresetWebhooks> {
     const { list, field } = presetPaths(uuid);
-    return this.#eitherPresetForm(
-      async () => webhooksOfAnswer(await withQuickRetries(() => this.#answer('GET', list, `preset ${uuid} webhooks`), this.retries)),
-      async () => webhookList((await this.#get<{ webhook?: unknown }>(field, `preset ${uuid}`))?.webhook),
+    return this.#eitherPresetForm<PresetWebhooks>(
+      async () => ({
+        webhooks: webhooksOfAnswer(await withQuickRetries(() => this.#answer('GET', list, `preset ${uuid} webhooks`), this.retries)),
+        form: 'list',
+      }),
+      async () => ({ webhooks: webhookList((await this.#get<{ webhook?: unknown }>(field, `preset ${uuid}`))?.webhook), form: 'field' }),
     );
   }
 

@@ -31,9 +31,12 @@ describe('AuphonicClient: webhooks of productions and presets, against the simul
       try {
         const preset = sim.addPreset({ webhooks: endpoint ? [THEIRS] : [] });
         await client.addPresetWebhook(preset.uuid, OURS);
-        assert.deepEqual(await client.presetWebhooks(preset.uuid), endpoint ? [THEIRS, OURS] : [OURS]);
+        assert.deepEqual(await client.presetWebhooks(preset.uuid), {
+          webhooks: endpoint ? [THEIRS, OURS] : [OURS],
+          form: endpoint ? 'list' : 'field',
+        });
         await client.removePresetWebhook(preset.uuid, OURS);
-        assert.deepEqual(await client.presetWebhooks(preset.uuid), endpoint ? [THEIRS] : []);
+        assert.deepEqual((await client.presetWebhooks(preset.uuid)).webhooks, endpoint ? [THEIRS] : []);
         sim.presets.get(preset.uuid)?.webhooks.push(THEIRS);
         await client.removePresetWebhook(preset.uuid, OURS);
         assert.ok(sim.presets.get(preset.uuid)?.webhooks.includes(THEIRS), 'another webhook is never removed');

@@ -1,7 +1,7 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
 import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
-import { readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
+import { readAuphonicBaseUrl, readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
 
 export interface WorkerConfig {
   /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
@@ -60,7 +60,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const apiKey = encryptionKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
   const config: WorkerConfig = {
     redis: readRedisSettings(r),
-    auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
+    auphonicBaseUrl: readAuphonicBaseUrl(r),
     auphonicApiKey: apiKey,
     encryptionKey,
     storage: readStorageSettings(r),
@@ -88,9 +88,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
     r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');
-  if (config.auphonicBaseUrl.pathname !== '/' || config.auphonicBaseUrl.search) {
-    r.problem('AUPHONIC_BASE_URL', 'must be an origin only, like https://auphonic.com');
-  }
   if (config.stalledIntervalMs >= config.lockDurationMs) r.problem('STALLED_INTERVAL_MS', 'must be shorter than LOCK_DURATION_MS');
   r.done();
   return config;
