@@ -1,0 +1,32 @@
+import { createProducerConnection, type RedisSettings } from '@auphonic-bridge/queue';
+import type { Redis } from 'ioredis';
+import { CommandError } from './errors.ts';
+
+/** How long the CLI waits for Redis before it says it cannot reach it. */
+const READY_WITHIN_MS = 3_000;
+
+/**
+ * A Redis connection as the ingress makes one (fails fast rather than queueing commands),
+ * ready before the command runs, closed after. REDIS_URL's password is never shown.
+ */
+export async function withRedis<T>(settings: RedisSettings, work: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = createProducerConnection(settings);
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), READY_WITHIN_MS);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!ready) {
+      throw new CommandError(
+        'ERR_REDIS_UNAVAILABLE',
+        `cannot reach Redis at ${settings.url.host} (REDIS_URL) within ${READY_WITHIN_MS / 1000} s`,
+      );
+    }
+    return await work(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
