@@ -5,6 +5,7 @@ import { AuphonicError, errorForStatus, networkError } from './errors.ts';
 import { headerValue } from './headers.ts';
 import { DEFAULT_QUICK_RETRIES, type QuickRetryPolicy, withQuickRetries } from './retry.ts';
 import type { Envelope, Production } from './types.ts';
+import { isMissingEndpoint, webhookList, webhooksOfAnswer } from './webhook-list.ts';
 
 export interface AuphonicClientOptions {
   /** Base of the API and OAuth URLs, e.g. https://auphonic.com */
@@ -40,6 +41,12 @@ export interface AuphonicService {
   uuid: string;
   displayName: string;
   webhookUrl: string | null;
+}
+
+/** A preset's webhooks: a list (webhook.json) takes another one beside them; the field form holds one. */
+export interface PresetWebhooks {
+  webhooks: string[];
+  form: 'list' | 'field';
 }
 
 /** Called after every API answer: for metrics of latency and status codes. */
@@ -135,18 +142,82 @@ export class AuphonicClient {
     return { uuid };
   }
 
+  /** The webhook URLs of a production (its `webhook` field: none or one). */
+  async productionWebhooks(uuid: string): Promise<string[]> {
+    return webhookList((await this.getProduction(uuid)).webhook);
+  }
+
+  /** POST /api/production/{uuid}.json `{webhook}`, as the webhooks guide describes; "" removes it. */
+  async setProductionWebhook(uuid: string, webhook: string): Promise<void> {
+    await this.#call('POST', `/api/production/${encodeURIComponent(uuid)}.json`, `production ${uuid}`, { json: { webhook } });
+  }
+
+  /**
+   * A preset's webhook URLs, and in which form it keeps them. Auphonic's own tooling reads
+   * GET /api/preset/{uuid}/webhook.json (a list); where the API answers that it has no such
+   * thing, the preset's own `webhook` field, which holds one (setting it replaces that one).
+   */
+  async presetWebhooks(uuid: string): Promise<PresetWebhooks> {
+    const { list, field } = presetPaths(uuid);
+    return this.#eitherPresetForm<PresetWebhooks>(
+      async () => ({
+        webhooks: webhooksOfAnswer(await withQuickRetries(() => this.#answer('GET', list, `preset ${uuid} webhooks`), this.retries)),
+        form: 'list',
+      }),
+      async () => ({ webhooks: webhookList((await this.#get<{ webhook?: unknown }>(field, `preset ${uuid}`))?.webhook), form: 'field' }),
+    );
+  }
+
+  /**
+   * Adds a webhook to a preset: POST /api/preset/{uuid}/webhook.json (another integration's
+   * webhook stays), else the preset's `webhook` field (POST /api/preset/{uuid}.json), which holds one.
+   */
+  async addPresetWebhook(uuid: string, url: string): Promise<void> {
+    const { list, field } = presetPaths(uuid);
+    await this.#eitherPresetForm<unknown>(
+      () => this.#answer('POST', list, `preset ${uuid} webhooks`, { json: { webhook: url } }),
+      () => this.#call('POST', field, `preset ${uuid}`, { json: { webhook: url } }),
+    );
+  }
+
+  /** Removes one webhook of a preset: DELETE …/webhook.json, else the field emptied ("") if it holds this URL. */
+  async removePresetWebhook(uuid: string, url: string): Promise<void> {
+    const { list, field } = presetPaths(uuid);
+    await this.#eitherPresetForm<unknown>(
+      () => this.#answer('DELETE', list, `preset ${uuid} webhooks`, { json: { webhook: url } }),
+      async () => {
+        const current = webhookList((await this.#get<{ webhook?: unknown }>(field, `preset ${uuid}`))?.webhook);
+        if (current.includes(url)) await this.#call('POST', field, `preset ${uuid}`, { json: { webhook: '' } });
+      },
+    );
+  }
+
+  /** The webhook.json form first; the field form where the API has no webhook.json (which form Auphonic runs is unconfirmed). */
+  async #eitherPresetForm<T>(list: () => Promise<T>, field: () => Promise<T>): Promise<T> {
+    try {
+      return await list();
+    } catch (err) {
+      if (!isMissingEndpoint(err)) throw err;
+      return field();
+    }
+  }
+
   /** A GET is idempotent: a flaky moment is ridden out with quick retries. */
   #get<T>(path: string, what: string, signal?: AbortSignal): Promise<T | null> {
     return withQuickRetries(() => this.#call<T>('GET', path, what, { signal }), this.retries, { signal });
   }
 
-  /** One API call, checked in both the HTTP status and the envelope. */
-  async #call<T>(
-    method: 'GET' | 'POST',
+  async #call<T>(method: Method, path: string, what: string, opts: { signal?: AbortSignal; json?: unknown } = {}): Promise<T | null> {
+    return (await this.#answer<T>(method, path, what, opts))?.data ?? null;
+  }
+
+  /** One API call, checked in both the HTTP status and the envelope; the whole answer. */
+  async #answer<T>(
+    method: Method,
     path: string,
     what: string,
     opts: { signal?: AbortSignal; json?: unknown } = {},
-  ): Promise<T | null> {
+  ): Promise<Envelope<T> | undefined> {
     let res: Response<string>;
     try {
       res = await this.#http(new URL(path, this.baseUrl), {
@@ -172,7 +243,7 @@ export class AuphonicClient {
     const envelopeError =
       typeof envelope?.status_code === 'number' ? errorForStatus(envelope.status_code, what, { from: 'api' }) : undefined;
     if (envelopeError) throw withApiMessage(envelopeError, envelope);
-    return envelope?.data ?? null;
+    return envelope;
   }
 
   /**
@@ -215,6 +286,13 @@ export class AuphonicClient {
     }
   }
 }
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+const presetPaths = (uuid: string) => ({
+  list: `/api/preset/${encodeURIComponent(uuid)}/webhook.json`,
+  field: `/api/preset/${encodeURIComponent(uuid)}.json`,
+});
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

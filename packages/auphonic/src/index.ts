@@ -5,6 +5,7 @@ export {
   type AuphonicUser,
   DEFAULT_USER_AGENT,
   type OpenedDownload,
+  type PresetWebhooks,
   type ProductionSummary,
   type ResponseObserver,
 } from './client.ts';

@@ -23,7 +23,13 @@ export interface ProductionJobData {
   reportedStatus: number | null;
   /** The External Service webhook's custom_data, kept with the production record. */
   customData?: unknown;
+  /** When this was asked for: the webhook, or a replay. */
   receivedAt: string;
+  /**
+   * A replay asked for the files even though the record says nothing changed: what was recorded
+   * before `receivedAt` is neither trusted nor reused (every file is downloaded and verified again).
+   */
+  force?: boolean;
 }
 
 /** One of Auphonic's output files (audio, video, subtitles…), the cover, a chapter's image, or the chapters.json the worker writes. */

@@ -30,6 +30,7 @@ export {
 export {
   bridgeKeyPrefix,
   DEFAULT_QUEUE_PREFIX,
+  describeRedis,
   hashTag,
   type RedisNode,
   type RedisSettings,

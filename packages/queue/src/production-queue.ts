@@ -32,17 +32,17 @@ const NOT_STARTED: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'prio
 /**
  * Queues a production for ingest. Deduplicated per owner and uuid: a repeat
  * while the job waits (or waits for a retry) adds no job but gives that one
- * the newest custom_data; one while it runs is kept to run after it (BullMQ's
- * keepLastIfActive, which keeps the newest data too).
+ * the newest custom_data, and a replay's force; one while it runs is kept to
+ * run after it (BullMQ's keepLastIfActive, which keeps the newest data too).
  */
 export async function addProductionJob(
   queue: ProductionQueue,
-  job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown },
+  job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown; force?: boolean },
 ): Promise<ProductionJob> {
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
   const added = await add(queue, data);
-  if (!added.deduplicated || job.customData === undefined) return added.job;
-  return keepNewestCustomData(queue, added.job.id as string, data);
+  if (!added.deduplicated || (job.customData === undefined && !job.force)) return added.job;
+  return keepNewest(queue, added.job.id as string, data);
 }
 
 /**
@@ -59,21 +59,30 @@ async function add(queue: ProductionQueue, data: ProductionJobData): Promise<{ j
 }
 
 /**
- * The job a repeat was deduplicated into gets the repeat's custom_data. Redis
+ * The job a repeat was deduplicated into gets what the repeat adds. Redis
  * orders the update and a worker's take: if the job has not started once the
  * update is in, its run reads the new data; if it has (or is gone), one more
  * add stores the data for a run after it, or queues it anew. At worst a run
  * too many, which downloads nothing for an unchanged production.
  */
-async function keepNewestCustomData(queue: ProductionQueue, id: string, data: ProductionJobData): Promise<ProductionJob> {
+async function keepNewest(queue: ProductionQueue, id: string, data: ProductionJobData): Promise<ProductionJob> {
   const existing = await Job.fromId<ProductionJobData, ProductionJobResult>(queue, id);
-  if (existing && isDeepStrictEqual(existing.data.customData, data.customData)) return existing;
+  const next = existing ? merged(existing.data, data) : data;
+  if (existing && isDeepStrictEqual(next, existing.data)) return existing;
   if (existing) {
-    const updated = await existing.updateData({ ...existing.data, customData: data.customData }).then(
+    const updated = await existing.updateData(next).then(
       () => true,
       () => false,
     );
     if (updated && NOT_STARTED.has(await existing.getState())) return existing;
   }
-  return (await add(queue, data)).job;
+  return (await add(queue, next)).job;
+}
+
+/** A repeat's custom_data replaces the job's; a replay's force comes with its time (files stored before it are fetched again). */
+function merged(current: ProductionJobData, repeat: ProductionJobData): ProductionJobData {
+  const next = { ...current };
+  if (repeat.customData !== undefined) next.customData = repeat.customData;
+  if (repeat.force) Object.assign(next, { force: true, receivedAt: repeat.receivedAt });
+  return next;
 }

@@ -110,3 +110,13 @@ export function hashTag(prefix: string): string | null {
 export function bridgeKeyPrefix(settings: Pick<RedisSettings, 'prefix'>): string {
   return settings.prefix === DEFAULT_QUEUE_PREFIX ? 'bridge:' : `${settings.prefix}:bridge:`;
 }
+
+/** Where the queues are, for a message: the address and the setting that gave it, never a password. */
+export function describeRedis(settings: Pick<RedisSettings, 'topology'>): string {
+  const list = (nodes: RedisNode[]) =>
+    nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(', ');
+  const { topology } = settings;
+  if (topology.kind === 'cluster') return `the Redis Cluster at ${list(topology.nodes)} (REDIS_CLUSTER_NODES)`;
+  if (topology.kind === 'sentinel') return `${topology.name} through the sentinels ${list(topology.sentinels)} (REDIS_SENTINELS)`;
+  return `Redis at ${topology.url.host} (REDIS_URL)`;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EnvReader } from '@auphonic-bridge/runtime';
-import { bridgeKeyPrefix, hashTag, type RedisSettings, readRedisSettings } from '../src/index.ts';
+import { bridgeKeyPrefix, describeRedis, hashTag, type RedisSettings, readRedisSettings } from '../src/index.ts';
 
 const read = (env: Record<string, string>): RedisSettings => {
   const r = new EnvReader(env);
@@ -101,5 +101,20 @@ describe('Redis settings (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, QUEUE
     const twice = problems({ REDIS_URL: 'redis://:hunter2@redis:6379', REDIS_PASSWORD: 'hunter3' });
     assert.match(twice, /REDIS_PASSWORD: is set and REDIS_URL carries a password too/);
     assert.ok(!twice.includes('hunter'), twice);
+  });
+
+  it('names where the queues are for a message, with the setting and never a password', () => {
+    assert.equal(
+      describeRedis(read({ REDIS_URL: 'redis://:hunter2-secret@redis.internal:6380/2' })),
+      'Redis at redis.internal:6380 (REDIS_URL)',
+    );
+    assert.equal(
+      describeRedis(read({ REDIS_CLUSTER_NODES: 'r1:7000,[::1]:7001', QUEUE_PREFIX: '{b}', REDIS_PASSWORD: 'hunter2-secret' })),
+      'the Redis Cluster at r1:7000, [::1]:7001 (REDIS_CLUSTER_NODES)',
+    );
+    assert.equal(
+      describeRedis(read({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 'hunter2-secret' })),
+      'mymaster through the sentinels s1:26379 (REDIS_SENTINELS)',
+    );
   });
 });

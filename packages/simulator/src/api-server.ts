@@ -6,9 +6,11 @@ import type { Presigner } from './presign.ts';
 import { minimalData, type ProductionStore, productionData } from './productions.ts';
 import { statusInfo } from './statuses.ts';
 import { BUCKETS, type Bucket } from './storage-server.ts';
+import { type PresetStore, webhookRoutes } from './webhook-routes.ts';
 
 export interface ApiDeps {
   productions: ProductionStore;
+  presets: PresetStore;
   accounts: Accounts;
   presigner: Presigner;
   faults: Faults;
@@ -99,6 +101,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
       deps.accounts.services(user.userId).map(({ userId: _owner, ...shown }) => shown),
     );
   }
+  if (await webhookRoutes(req, res, path, user, deps)) return;
   return envelope(res, 404, null, { message: 'Not found.' });
 }
 

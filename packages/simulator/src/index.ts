@@ -14,4 +14,5 @@ export type {
 } from './productions.ts';
 export { AuphonicSimulator, type SimulatorOptions } from './simulator.ts';
 export { STATUS_STRINGS } from './statuses.ts';
+export type { SimulatedPreset } from './webhook-routes.ts';
 export { sendServiceWebhook, sendWebhook, signJwt, type WebhookDelivery } from './webhook-sender.ts';

@@ -10,6 +10,7 @@ import { Presigner } from './presign.ts';
 import { type AddProductionInput, type Production, type ProductionPatch, ProductionStore, productionData } from './productions.ts';
 import { STATUS_DONE, statusString } from './statuses.ts';
 import { BUCKETS, type Bucket, createStorageServer } from './storage-server.ts';
+import { PresetStore, type SimulatedPreset } from './webhook-routes.ts';
 import { sendServiceWebhook, sendWebhook, type WebhookDelivery } from './webhook-sender.ts';
 
 export interface SimulatorOptions {
@@ -37,6 +38,8 @@ export class AuphonicSimulator {
   readonly accounts = new Accounts();
   /** The user the API key belongs to. */
   readonly account: SimulatedUser;
+  /** Presets and their webhooks (`presets.webhookEndpoint = false`: an API without /api/preset/{uuid}/webhook.json). */
+  readonly presets = new PresetStore();
   readonly #productions = new ProductionStore();
   readonly #faults = new Faults();
   readonly #api: Server;
@@ -51,6 +54,7 @@ export class AuphonicSimulator {
     const presigner = new Presigner();
     this.#api = createApiServer({
       productions: this.#productions,
+      presets: this.presets,
       accounts: this.accounts,
       presigner,
       faults: this.#faults,
@@ -95,6 +99,11 @@ export class AuphonicSimulator {
   async addProduction(input: AddProductionInput = {}): Promise<Production> {
     const record = await this.#productions.add({ ...input, owner: input.owner ?? this.account.userId });
     return productionData(record, this.#baseUrl);
+  }
+
+  /** A preset of the API key's user (or of `owner`), with these webhooks. */
+  addPreset(input: { name?: string; webhooks?: string[]; owner?: string } = {}): SimulatedPreset {
+    return this.presets.add({ ...input, owner: input.owner ?? this.account.userId });
   }
 
   /** A re-run: replaces what the patch names and bumps change_time. */

@@ -1,6 +1,6 @@
 export { Browser } from './browser.ts';
 export { LogCapture } from './logs.ts';
-export { REPO_ROOT, type SpawnedService, spawnService, startArgs } from './process.ts';
+export { REPO_ROOT, runScript, type ScriptRun, type SpawnedService, scriptArgs, spawnService, startArgs } from './process.ts';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.ts';
 export { startRedisSentinels, type TestRedisSentinels } from './redis-sentinel.ts';
 export { freePort, redisSpace, startRedis, type TestRedis, type TestRedisSpace } from './redis-server.ts';

@@ -19,10 +19,44 @@ export interface SpawnedService {
  * so that tests start a service exactly the way operators do.
  */
 export function startArgs(name: string): string[] {
+  return scriptArgs(`start:${name}`);
+}
+
+/** The node arguments of a root package.json script of the form "node …". */
+export function scriptArgs(script: string): string[] {
   const scripts = (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const command = scripts[`start:${name}`];
-  if (!command?.startsWith('node ')) throw new Error(`no "start:${name}" script of the form "node …"`);
+  const command = scripts[script];
+  if (!command?.startsWith('node ')) throw new Error(`no "${script}" script of the form "node …"`);
   return command.split(/\s+/).slice(1);
+}
+
+export interface ScriptRun {
+  /** The exit code (or the signal's name). */
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `pnpm <script> <args…>` to its end, as that script runs it (its node arguments from the
+ * root package.json), with exactly the given environment (plus PATH): the operator CLI's way.
+ */
+export async function runScript(script: string, args: readonly string[], env: Record<string, string>): Promise<ScriptRun> {
+  const child = spawn(process.execPath, [...scriptArgs(script), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  return { code: code ?? signal ?? 'unknown', stdout, stderr };
 }
 
 /** Runs a service as `pnpm start:<name>` does, with exactly the given environment (plus PATH). */

@@ -10,6 +10,7 @@ import { RouteLogController } from './log-controller.ts';
 import { openApi } from './openapi.ts';
 import { lazyChild } from './request-logger.ts';
 import { adminConnectionRoutes } from './routes/admin-connections.ts';
+import { adminProductionRoutes } from './routes/admin-productions.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { productionWebhookRoutes } from './routes/production-webhook.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   redis: RedisConnection;
   keyPrefix: string;
   webhookSecrets: readonly string[];
+  /** ADMIN_TOKEN (and its previous one); empty: no admin API. */
+  adminTokens: readonly string[];
   bodyLimit: number;
   /** External Service mode, when configured. */
   service: { config: ExternalServiceConfig; store: ConnectionStore; sealer: Sealer; reconcileQueue: ReconcileQueue } | null;
@@ -67,6 +70,9 @@ export function buildApp(deps: AppDeps) {
   if (deps.webhookSecrets.length > 0) {
     app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
   }
+  if (deps.adminTokens.length > 0) {
+    app.register(adminProductionRoutes, { adminTokens: deps.adminTokens, enqueuer: deps.enqueuer, store: deps.service?.store ?? null });
+  }
   if (deps.service) {
     app.register(serviceWebhookRoutes, {
       ...deps.service,
@@ -75,7 +81,7 @@ export function buildApp(deps: AppDeps) {
       redis: deps.redis,
       keyPrefix: deps.keyPrefix,
     });
-    app.register(adminConnectionRoutes, deps.service);
+    app.register(adminConnectionRoutes, { ...deps.service, adminTokens: deps.adminTokens });
     app.register(oauthRoutes, deps.service);
   }
   return app;

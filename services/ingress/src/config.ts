@@ -10,8 +10,6 @@ export interface ExternalServiceConfig {
   clientSecrets: string[];
   /** The ingress's external base URL, without a trailing slash. */
   publicUrl: string;
-  /** ADMIN_TOKEN first; ADMIN_TOKEN_PREVIOUS is accepted during rotation. */
-  adminTokens: string[];
   /** ENCRYPTION_KEY first; ENCRYPTION_KEY_PREVIOUS still opens (and verifies) what the old key sealed (and signed). */
   encryptionKeys: Buffer[];
   /** Service webhooks one connection may deliver per minute (a replayed token costs no more); 0: no limit. */
@@ -45,6 +43,11 @@ export interface IngressConfig {
   enqueueWaitAof: boolean;
   /** Answer 2xx only once this many replicas have the job (WAIT), so that a failover keeps it; 0: do not wait. */
   enqueueWaitReplicas: number;
+  /**
+   * The admin API's bearer tokens: ADMIN_TOKEN first, ADMIN_TOKEN_PREVIOUS accepted during rotation.
+   * Required in External Service mode; elsewhere optional, and empty means no admin API.
+   */
+  adminTokens: string[];
   externalService: ExternalServiceConfig | null;
 }
 
@@ -71,6 +74,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     enqueueWaitAof: r.bool('ENQUEUE_WAIT_AOF', { default: false }),
     // Sentinel fails over to a replica: what only the old primary had is lost, so wait for one by default.
     enqueueWaitReplicas: r.int('ENQUEUE_WAIT_REPLICAS', { default: redis.topology.kind === 'sentinel' ? 1 : 0, min: 0, max: 16 }),
+    adminTokens: readAdminTokens(r, { optional: externalService === null }),
     externalService,
   };
   if (redis.topology.kind === 'cluster') {
@@ -99,9 +103,6 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
   return {
     ...client,
     publicUrl: publicUrl.toString().replace(/\/+$/, ''),
-    adminTokens: [r.secret('ADMIN_TOKEN', { minLength: 24 }), r.secret('ADMIN_TOKEN_PREVIOUS', { minLength: 24, optional: true })].filter(
-      Boolean,
-    ),
     encryptionKeys,
     serviceWebhookRateLimit: r.int('SERVICE_WEBHOOK_RATE_LIMIT', { default: 60, min: 0, max: 100_000 }),
     resultWaitMs: r.int('RESULT_WAIT_MS', { default: 0, min: 0, max: 50_000 }),
@@ -109,4 +110,12 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
     publicFilesUrl: publicFiles ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
     notifyAllowPrivate: r.bool('NOTIFY_ALLOW_PRIVATE', { default: false }),
   };
+}
+
+/** ADMIN_TOKEN, then ADMIN_TOKEN_PREVIOUS while rotating; without them (outside External Service mode) there is no admin API. */
+function readAdminTokens(r: EnvReader, opts: { optional: boolean }): string[] {
+  const token = r.secret('ADMIN_TOKEN', { minLength: 24, optional: opts.optional });
+  const previous = r.secret('ADMIN_TOKEN_PREVIOUS', { minLength: 24, optional: true });
+  if (previous && !token && opts.optional) r.problem('ADMIN_TOKEN_PREVIOUS', 'is set without ADMIN_TOKEN (the current token)');
+  return [token, previous].filter(Boolean);
 }

@@ -15,7 +15,13 @@ import { queueUnavailable } from './errors.ts';
 
 export interface Enqueuer {
   /** Resolves with the job's id once it is in Redis; 503 error when Redis cannot take it. */
-  enqueueProduction(job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown }): Promise<string>;
+  enqueueProduction(job: {
+    uuid: string;
+    owner: Owner;
+    reportedStatus: number | null;
+    customData?: unknown;
+    force?: boolean;
+  }): Promise<string>;
   /** The job's result if it completes within timeoutMs, else undefined. */
   waitForResult(jobId: string, timeoutMs: number): Promise<ProductionJobResult | undefined>;
   close(): Promise<void>;

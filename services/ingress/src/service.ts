@@ -29,6 +29,7 @@ export class IngressService implements Service {
       redis: ctx.redis,
       keyPrefix: bridgeKeyPrefix(config.redis),
       webhookSecrets: config.webhookSecrets,
+      adminTokens: config.adminTokens,
       bodyLimit: config.bodyLimit,
       service: ctx.service,
     });

@@ -47,7 +47,7 @@ describe('ingress config', () => {
       ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 2).toString('hex'),
     };
     const c = readConfig(service).externalService;
-    assert.deepEqual(c?.adminTokens, ['a'.repeat(24), 'b'.repeat(24)]);
+    assert.deepEqual(readConfig(service).adminTokens, ['a'.repeat(24), 'b'.repeat(24)]);
     assert.deepEqual(c?.encryptionKeys, [Buffer.alloc(32, 1), Buffer.alloc(32, 2)]);
     assert.throws(() => readConfig({ ...service, ADMIN_TOKEN_PREVIOUS: 'short' }), /ADMIN_TOKEN_PREVIOUS: must be at least 24/);
     assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY_PREVIOUS: 'short' }), /ENCRYPTION_KEY_PREVIOUS: must be 32 bytes/);
@@ -69,6 +69,17 @@ describe('ingress config', () => {
     assert.throws(
       () => readConfig({ ...cluster, ENQUEUE_WAIT_AOF: 'true' }),
       /ENQUEUE_WAIT_AOF: is not supported with REDIS_CLUSTER_NODES/,
+    );
+  });
+
+  it('takes ADMIN_TOKEN as optional outside External Service mode (it turns the replay route on)', () => {
+    const account = { WEBHOOK_SECRET: 'a'.repeat(16) };
+    assert.deepEqual(readConfig(account).adminTokens, []);
+    assert.deepEqual(readConfig({ ...account, ADMIN_TOKEN: 'c'.repeat(24) }).adminTokens, ['c'.repeat(24)]);
+    assert.throws(() => readConfig({ ...account, ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN: must be at least 24/);
+    assert.throws(
+      () => readConfig({ ...account, ADMIN_TOKEN_PREVIOUS: 'd'.repeat(24) }),
+      /ADMIN_TOKEN_PREVIOUS: is set without ADMIN_TOKEN/,
     );
   });
 

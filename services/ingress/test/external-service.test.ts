@@ -149,6 +149,7 @@ describe('External Service: admin API and JWT webhook', () => {
       'PATCH /api/connections/{id}',
       'POST /api/connections/{id}/reconnect',
       'POST /api/connections/{id}/services',
+      'POST /api/productions/{uuid}/replay',
       'GET /oauth/start',
       'GET /oauth/callback',
       'GET /healthz',

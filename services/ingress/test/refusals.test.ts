@@ -31,7 +31,6 @@ describe('webhook refusals (app.inject, a stub enqueuer)', () => {
     const config = {
       publicUrl: 'https://bridge.example',
       clientSecrets: [CLIENT_SECRET],
-      adminTokens: ['admin-token-0123456789abcdefghij'],
       serviceWebhookRateLimit: 0,
       resultWaitMs: 0,
       resultPageUrlTemplate: null,
@@ -47,6 +46,7 @@ describe('webhook refusals (app.inject, a stub enqueuer)', () => {
       redis: undefined as never,
       keyPrefix: 'bridge:',
       webhookSecrets: [SECRET],
+      adminTokens: ['admin-token-0123456789abcdefghij'],
       bodyLimit: 16 * 1024,
       service: { config, store: store as never, sealer: new Sealer([Buffer.alloc(32, 1)]), reconcileQueue: undefined as never },
     });

@@ -1,9 +1,9 @@
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
+import { readAuphonicBaseUrl, readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
 import type { NotifySettings } from './notify/deliver.ts';
 import { parseWebhookSecret } from './notify/signature.ts';
-import { readStorageSettings, type StorageSettings } from './storage-settings.ts';
 
 export interface WorkerConfig {
   /** REDIS_URL and QUEUE_PREFIX, read as every service reads them. */
@@ -71,7 +71,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const apiKey = encryptionKey && !env.AUPHONIC_API_KEY?.trim() ? null : r.string('AUPHONIC_API_KEY', { minLength: 8 });
   const config: WorkerConfig = {
     redis: readRedisSettings(r),
-    auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
+    auphonicBaseUrl: readAuphonicBaseUrl(r),
     auphonicApiKey: apiKey,
     encryptionKey,
     storage: readStorageSettings(r),
@@ -95,30 +95,16 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', { default: 15 * 60_000, min: 0, max: 7 * 24 * 3_600_000 }),
     reconcileLimit: r.int('RECONCILE_LIMIT', { default: 100, min: 1, max: 100 }),
     reconcileLookbackMs: r.duration('RECONCILE_LOOKBACK', { default: '7d', min: '1m', max: '365d' }),
-    accountWebhookUrls: accountWebhookUrls(r),
+    // The ingress's PUBLIC_URL and webhook secrets, read here only to recognise our own productions.
+    accountWebhookUrls: readProductionWebhookUrls(r, { required: false }).urls,
     notify: readNotifySettings(r),
     publicFilesUrl: r.optionalString('PUBLIC_FILES_URL') ? r.url('PUBLIC_FILES_URL', { protocols: ['https:', 'http:'] }) : null,
   };
   if (config.reconcileIntervalMs > 0 && config.reconcileIntervalMs < 1000)
     r.problem('RECONCILE_INTERVAL_MS', 'must be 0 (off) or at least 1000');
-  if (config.auphonicBaseUrl.pathname !== '/' || config.auphonicBaseUrl.search) {
-    r.problem('AUPHONIC_BASE_URL', 'must be an origin only, like https://auphonic.com');
-  }
   if (config.stalledIntervalMs >= config.lockDurationMs) r.problem('STALLED_INTERVAL_MS', 'must be shorter than LOCK_DURATION_MS');
   r.done();
   return config;
-}
-
-/** The ingress's PUBLIC_URL and webhook secrets, read here only to recognise our own productions. */
-function accountWebhookUrls(r: EnvReader): string[] {
-  const publicUrl = r.optionalString('PUBLIC_URL');
-  const secrets = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS'].map((name) => r.secret(name, { minLength: 16, optional: true }));
-  if (!publicUrl) return [];
-  const base = r
-    .url('PUBLIC_URL', { protocols: ['https:', 'http:'] })
-    .toString()
-    .replace(/\/+$/, '');
-  return secrets.filter(Boolean).map((secret) => `${base}/webhooks/auphonic/${secret}`);
 }
 
 /** NOTIFY_URL for the account (connections may have their own), signed with NOTIFY_SECRET (and _PREVIOUS while rotating). */

@@ -75,16 +75,22 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   const fp = fingerprint(production);
   const existingRecord = await deps.storage.readJson(recordKey(prefix));
   const existing = asRecord(existingRecord);
-  const sameRendering = existing?.fingerprint === fp ? existing : null;
+  // A forced replay trusts nothing recorded before it was asked for (a retry of it keeps what it stored itself).
+  const forced = data.force === true;
+  const trusted = !forced || (existing !== null && existing.recordedAt >= data.receivedAt);
+  const sameRendering = existing?.fingerprint === fp && trusted ? existing : null;
   if (sameRendering?.final && !sameRendering.outputs.some((o) => o.fate === 'failed')) {
     ctx.log.info('production unchanged since it was stored; nothing to do');
     // Its event again (the same webhook-id: a no-op when queued already), should an earlier attempt have died before queueing it.
     await deps.onRecorded?.({ bridge: sameRendering, production: (existingRecord as { production?: Production }).production ?? null });
     return resultOf(uuid, sameRendering.outputs, 'unchanged');
   }
+  if (!trusted) ctx.log.info('replay with force: every file is downloaded and verified again');
+  // A replay carries no custom_data: the record keeps the one it has.
+  const job = data.customData === undefined && existing ? { ...data, customData: existing.customData } : data;
   const write = async (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) => {
     const record = await writeRecord(deps.storage, prefix, {
-      data,
+      data: job,
       production,
       fp,
       outputs,
@@ -123,6 +129,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
       return storeOutput(deps, p.download, previous.get(filename), {
         log: ctx.log,
         signal,
+        forced,
         onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: p.download.expectedSize }),
         refreshUrl: () => freshUrl(deps, production, fp, linkIn, signal),
       });

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
 import { backoffDelay, PRODUCTION_RETENTION, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
+import { explainStorageError } from '@auphonic-bridge/settings';
 import type { StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
@@ -12,7 +13,6 @@ import { createNotifier } from './notify/notifier.ts';
 import { createOpsServer } from './ops-server.ts';
 import { CANCEL, createProductionProcessor } from './production-job.ts';
 import { createReconciler } from './reconciler.ts';
-import { explainStorageError } from './storage-settings.ts';
 
 /** The worker process: takes production jobs and stores their files; start and stop only (the parts come from context.ts). */
 export class WorkerService implements Service {

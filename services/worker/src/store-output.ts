@@ -21,6 +21,11 @@ export interface OutputContext {
   onProgress?: (bytes: number) => void;
   /** A fresh download URL for this output, when its link is gone. */
   refreshUrl: () => Promise<URL>;
+  /**
+   * A forced replay: a file in storage is kept only when `previous` (recorded since the replay) says
+   * it was stored, never on its checksum alone: it may be the very file the replay is to fetch again.
+   */
+  forced?: boolean;
 }
 
 /**
@@ -48,7 +53,7 @@ export async function storeOutput(
     ...(kind !== 'audio' && mediaType ? { mediaType } : {}),
   });
   try {
-    const kept = await alreadyStored(deps.storage, planned, previous);
+    const kept = await alreadyStored(deps.storage, planned, previous, ctx.forced === true);
     if (kept) {
       log.info('already stored by an earlier attempt');
       return stored(kept.size, kept.md5, previous?.mediaType);
@@ -109,6 +114,7 @@ async function alreadyStored(
   storage: StorageDriver,
   planned: PlannedDownload,
   previous: OutputRecord | undefined,
+  recordedOnly: boolean,
 ): Promise<{ size: number; md5: string } | null> {
   const stat = await storage.stat(planned.key);
   if (!stat) return null;
@@ -122,7 +128,7 @@ async function alreadyStored(
   ) {
     return { size: stat.size, md5: previous.md5 };
   }
-  if (planned.expectedMd5 === null || stat.size !== planned.expectedSize) return null;
+  if (recordedOnly || planned.expectedMd5 === null || stat.size !== planned.expectedSize) return null;
   const hash = createHash('md5');
   for await (const chunk of storage.read(planned.key)) hash.update(chunk);
   const md5 = hash.digest('hex');

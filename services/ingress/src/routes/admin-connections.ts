@@ -1,9 +1,10 @@
 import { AuphonicClient } from '@auphonic-bridge/auphonic';
 import { type Connection, type ConnectionStore, DecryptionError, type Sealer } from '@auphonic-bridge/connections';
-import { checkOutboundUrl, secretMatcher } from '@auphonic-bridge/runtime';
+import { checkOutboundUrl } from '@auphonic-bridge/runtime';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { requireAdmin } from '../admin-auth.ts';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { authorizeUrlFor } from '../connect-links.ts';
@@ -19,6 +20,7 @@ import {
 } from '../schemas/connections.ts';
 
 export interface AdminOptions {
+  adminTokens: readonly string[];
   config: ExternalServiceConfig;
   store: ConnectionStore;
   sealer: Sealer;
@@ -31,7 +33,6 @@ const notFound = { ...unauthorized, 404: 'no such connection' };
 export async function adminConnectionRoutes(instance: FastifyInstance, opts: AdminOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, sealer } = opts;
-  const adminToken = secretMatcher(config.adminTokens);
   const show = (c: Connection): ConnectionBody => ({
     id: c.id,
     display_name: c.displayName,
@@ -53,13 +54,7 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
     return c;
   };
 
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !adminToken(token)) {
-      throw new HttpError(401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token');
-    }
-  });
+  app.addHook('onRequest', requireAdmin(opts.adminTokens));
 
   app.post(
     '/api/connections',

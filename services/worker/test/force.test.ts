@@ -1,0 +1,78 @@
+// A replay with force (pnpm bridge replay --force, POST /api/productions/{uuid}/replay): the files
+// are fetched and verified again even though the record says nothing changed.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { addProductionJob, type Owner } from '@auphonic-bridge/queue';
+import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+
+describe('worker: a forced replay', () => {
+  let f: WorkerFixture;
+  before(async () => {
+    f = await startFixture();
+    await f.startWorker({ RETRY_BASE_DELAY_MS: '200', RETRY_MAX_DELAY_MS: '400' });
+  });
+  after(() => f.close());
+
+  const account: Owner = { kind: 'account' };
+  const record = async (uuid: string) =>
+    JSON.parse((await readFile(join(f.storageDir, 'account', uuid, 'auphonic-production.json'))).toString('utf8'));
+  const replay = (uuid: string, force: boolean, owner: Owner = account) =>
+    addProductionJob(f.queue, { uuid, owner, reportedStatus: null, force });
+
+  it('downloads and verifies every file again although the production is unchanged; without force it downloads nothing', async () => {
+    const mp3 = bytes(40_000, 71);
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'ep.mp3', content: mp3 },
+        { filename: 'ep.m4a', content: bytes(20_000, 72) },
+      ],
+    });
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'complete');
+    const first = await record(p.uuid);
+
+    const plain = await f.settled(await replay(p.uuid, false));
+    assert.equal(plain.result?.outcome, 'unchanged');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'ep.mp3'), 1, 'a replay without force trusts the record');
+
+    const forced = await f.settled(await replay(p.uuid, true));
+    assert.equal(forced.state, 'completed', forced.reason);
+    assert.equal(forced.result?.outcome, 'complete');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'ep.mp3'), 2, 'fetched again, not kept from storage');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'ep.m4a'), 2);
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'ep.mp3')), mp3);
+    const again = await record(p.uuid);
+    assert.ok(again.bridge.recordedAt > first.bridge.recordedAt, 'recorded anew');
+    assert.deepEqual(
+      again.bridge.files.map((x: { filename: string; checksumVerified: boolean }) => [x.filename, x.checksumVerified]),
+      [
+        ['ep.mp3', true],
+        ['ep.m4a', true],
+      ],
+    );
+  });
+
+  it('retried, keeps what the replay itself stored and fetches only what failed', async () => {
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'good.mp3', content: bytes(30_000, 73) },
+        { filename: 'flaky.m4a', content: bytes(30_000, 74) },
+      ],
+    });
+    assert.equal((await f.settled(await f.enqueue(p.uuid))).result?.outcome, 'complete');
+    f.sim.inject({ target: 'storage', kind: 'corrupt', times: 1, uuid: p.uuid, filename: 'flaky.m4a' });
+    const end = await f.settled(await replay(p.uuid, true));
+    assert.equal(end.result?.outcome, 'complete', end.reason);
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'good.mp3'), 2, 'once by the webhook, once by the replay, not again by its retry');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'flaky.m4a'), 3);
+  });
+
+  it("keeps the record's custom_data: a replay carries none", async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'ep.mp3', content: bytes(5_000, 75) }] });
+    const webhook = await addProductionJob(f.queue, { uuid: p.uuid, owner: account, reportedStatus: 3, customData: { show: 'abc' } });
+    assert.equal((await f.settled(webhook)).result?.outcome, 'complete');
+    assert.equal((await f.settled(await replay(p.uuid, true))).result?.outcome, 'complete');
+    assert.deepEqual((await record(p.uuid)).bridge.customData, { show: 'abc' });
+  });
+});
