@@ -8,7 +8,9 @@ FROM node:24-slim AS build
 RUN npm install -g pnpm@12.21.0 && npm cache clean --force
 WORKDIR /src
 COPY . .
-RUN for s in ingress worker dashboard; do node scripts/bundle.ts "$s" "/bundles/$s"; done
+# The worker's image holds the operator CLI too: kubectl exec deploy/worker -- bridge status <uuid>.
+RUN node scripts/bundle.ts ingress /bundles/ingress && node scripts/bundle.ts worker,cli /bundles/worker && \
+    node scripts/bundle.ts dashboard /bundles/dashboard
 
 FROM node:24-slim AS runtime
 # tini as PID 1: signals reach node, zombies are reaped.
@@ -28,7 +30,8 @@ CMD ["node", "--import", "./packages/runtime/src/compile-cache.mjs", "services/i
 FROM runtime AS worker
 COPY --from=build --chown=root:root /bundles/worker /app
 # The storage volume's mount point, owned by the user that writes to it.
-RUN mkdir -p /data/productions && chown node:node /data/productions
+RUN mkdir -p /data/productions && chown node:node /data/productions && \
+    printf '#!/bin/sh\nexec node /app/services/cli/src/main.ts "$@"\n' > /usr/local/bin/bridge && chmod 755 /usr/local/bin/bridge
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -1,5 +1,5 @@
-// node scripts/bundle.ts <service> <out-dir>
-// The pruned bundle of one service: its sources, the workspace packages it
+// node scripts/bundle.ts <service>[,<service>...] <out-dir>
+// The pruned bundle of one service (or a few in one image: the worker's holds the CLI too): its sources, the workspace packages it
 // depends on, and only their production dependencies, laid out as in the
 // repository (Node strips types only outside node_modules, so workspace
 // packages stay as sources, linked, not copied into node_modules). The
@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const [service, outArg] = process.argv.slice(2);
 if (!service || !outArg) {
-  process.stderr.write('usage: node scripts/bundle.ts <service> <out-dir>\n');
+  process.stderr.write('usage: node scripts/bundle.ts <service>[,<service>...] <out-dir>\n');
   process.exit(64);
 }
 const root = resolve(import.meta.dirname, '..');
@@ -35,22 +35,25 @@ function closure(start: string): string[] {
   return [...seen];
 }
 
-const serviceDir = `services/${service}`;
-if (!existsSync(join(root, serviceDir, 'package.json'))) {
-  process.stderr.write(`no service ${service}\n`);
-  process.exit(64);
+const serviceDirs = service.split(',').map((name) => `services/${name}`);
+for (const dir of serviceDirs) {
+  if (!existsSync(join(root, dir, 'package.json'))) {
+    process.stderr.write(`no service ${dir.slice('services/'.length)}\n`);
+    process.exit(64);
+  }
 }
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.node-version']) cpSync(join(root, file), join(out, file));
-const dirs = closure(serviceDir);
+const dirs = [...new Set(serviceDirs.flatMap(closure))];
 for (const dir of dirs) {
   for (const part of ['package.json', 'src', 'README.md']) {
     if (existsSync(join(root, dir, part))) cpSync(join(root, dir, part), join(out, dir, part), { recursive: true });
   }
 }
-// Production dependencies of this service only; the lockfile decides the versions.
-execFileSync('pnpm', ['install', '--prod', '--frozen-lockfile', '--ignore-scripts=false', '--filter', `${manifest(serviceDir).name}...`], {
+// Production dependencies of these services only; the lockfile decides the versions.
+const filters = serviceDirs.flatMap((dir) => ['--filter', `${manifest(dir).name}...`]);
+execFileSync('pnpm', ['install', '--prod', '--frozen-lockfile', '--ignore-scripts=false', ...filters], {
   cwd: out,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: { ...process.env, CI: 'true' },

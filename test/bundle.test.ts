@@ -2,7 +2,7 @@
 // (scripts/bundle.ts, as the Dockerfile runs it) starts on its own and serves
 // its health and metrics endpoints.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,14 @@ describe('per-service bundles', () => {
     await rm(work, { recursive: true, force: true });
   });
 
+  // As the Dockerfile builds them: the worker's image holds the operator CLI too.
+  const IMAGES: Record<string, string> = { ingress: 'ingress', worker: 'worker,cli', dashboard: 'dashboard' };
+  const built = new Map<string, string>();
   const bundle = (service: string) => {
-    const out = join(work, service);
-    execFileSync(process.execPath, ['scripts/bundle.ts', service, out], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const image = IMAGES[service] ?? service;
+    const out = built.get(image) ?? join(work, service);
+    if (!built.has(image)) execFileSync(process.execPath, ['scripts/bundle.ts', image, out], { cwd: REPO_ROOT, stdio: 'ignore' });
+    built.set(image, out);
     return out;
   };
 
@@ -82,4 +87,17 @@ describe('per-service bundles', () => {
       }
     });
   }
+
+  it("worker: the operator CLI runs from the worker's bundle (bridge status in the image)", () => {
+    const out = bundle('worker');
+    const uuid = 'aBcDeFgHiJkLmNoPqRsTuV';
+    const run = spawnSync(process.execPath, ['services/cli/src/main.ts', 'status', uuid, '--json'], {
+      cwd: out,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, REDIS_URL: redis.url.toString(), STORAGE_DIR: join(work, 'storage') },
+    });
+    // Exit 1 with its own error: it read Redis and the storage, and knows no such production.
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, new RegExp(`ERR_UNKNOWN_PRODUCTION.*${uuid}`));
+  });
 });
