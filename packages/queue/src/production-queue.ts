@@ -9,7 +9,7 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
-import type { RedisConnection } from './redis.ts';
+import { isCluster, type RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
@@ -29,32 +29,103 @@ type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
 /** States in which no worker has read the job's data yet. */
 const NOT_STARTED: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
+type NewProductionJob = { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown; force?: boolean };
+
 /**
  * Queues a production for ingest. Deduplicated per owner and uuid: a repeat
  * while the job waits (or waits for a retry) adds no job but gives that one
  * the newest custom_data, and a replay's force; one while it runs is kept to
  * run after it (BullMQ's keepLastIfActive, which keeps the newest data too).
  */
-export async function addProductionJob(
-  queue: ProductionQueue,
-  job: { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown; force?: boolean },
-): Promise<ProductionJob> {
+export async function addProductionJob(queue: ProductionQueue, job: NewProductionJob): Promise<ProductionJob> {
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
   const added = await add(queue, data);
   if (!added.deduplicated || (job.customData === undefined && !job.force)) return added.job;
   return keepNewest(queue, added.job.id as string, data);
 }
 
+/** The adds of one turn of the event loop. */
+interface Turn {
+  adds: Promise<ProductionJob>[];
+  deadline: number;
+  /** Settles once every add of the turn is in and `afterBatch` is done. */
+  done?: Promise<void>;
+}
+
+/**
+ * addProductionJob for many callers at once (the ingress under load): the adds
+ * asked for in one turn of the event loop reach Redis in one socket write, and
+ * `afterBatch` (the ingress's WAIT for replicas) runs once for them all, given
+ * the earliest caller's deadline; then each add resolves.
+ *
+ * The socket (each master's, on a cluster) is corked for the turn: the adds'
+ * commands leave in one writev, as a pipeline would send them, without one
+ * (an ioredis pipeline, auto-pipelining's too, copies every script BullMQ
+ * defines, 64 of them: about 40 µs each).
+ */
+export class ProductionJobBatcher {
+  readonly #queue: ProductionQueue;
+  readonly #connection: RedisConnection;
+  readonly #afterBatch: ((deadline: number) => Promise<void>) | undefined;
+  #turn: Turn | undefined;
+
+  /** `connection`: the one `queue` was made with (BullMQ uses it as it is). */
+  constructor(queue: ProductionQueue, connection: RedisConnection, opts: { afterBatch?: (deadline: number) => Promise<void> } = {}) {
+    this.#queue = queue;
+    this.#connection = connection;
+    this.#afterBatch = opts.afterBatch;
+  }
+
+  add(job: NewProductionJob, deadline = Number.POSITIVE_INFINITY): Promise<ProductionJob> {
+    const turn = this.#turn ?? this.#startTurn();
+    turn.deadline = Math.min(turn.deadline, deadline);
+    const added = addProductionJob(this.#queue, job);
+    turn.adds.push(added);
+    if (!this.#afterBatch) return added;
+    // Ours fails alone; the turn's wait fails all of them.
+    return Promise.all([added, this.#settled(turn)]).then(([j]) => j);
+  }
+
+  #startTurn(): Turn {
+    const turn: Turn = { adds: [], deadline: Number.POSITIVE_INFINITY };
+    this.#turn = turn;
+    const corked = this.#streams();
+    for (const stream of corked) stream.cork();
+    // After the poll phase that brought the webhooks, and the microtasks in which BullMQ wrote their adds.
+    setImmediate(() => {
+      this.#turn = undefined;
+      for (const stream of corked) stream.uncork();
+    });
+    return turn;
+  }
+
+  #settled(turn: Turn): Promise<void> {
+    turn.done ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      await Promise.allSettled(turn.adds);
+      await this.#afterBatch?.(turn.deadline);
+    });
+    return turn.done;
+  }
+
+  #streams(): Array<{ cork(): void; uncork(): void }> {
+    const c = this.#connection;
+    const nodes = isCluster(c) ? c.nodes('master') : [c];
+    return nodes.flatMap((n) => (n.stream ? [n.stream] : []));
+  }
+}
+
 /**
  * Each add names its own job id (never all digits, no ':'): an answer with
  * another id is BullMQ saying the add was deduplicated into that job.
  */
+const addOptions = (data: ProductionJobData, jobId: string) => ({
+  jobId,
+  deduplication: { id: productionDedupId(data.owner, data.uuid), keepLastIfActive: true },
+});
+
 async function add(queue: ProductionQueue, data: ProductionJobData): Promise<{ job: ProductionJob; deduplicated: boolean }> {
   const jobId = randomUUID();
-  const job = await queue.add('production', data, {
-    jobId,
-    deduplication: { id: productionDedupId(data.owner, data.uuid), keepLastIfActive: true },
-  });
+  const job = await queue.add('production', data, addOptions(data, jobId));
   return { job, deduplicated: job.id !== jobId };
 }
 

@@ -58,11 +58,14 @@ export function buildApp(deps: AppDeps) {
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook costs a promise on every request.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = webhookRouteLabel(request.routeOptions.url);
-    if (!route) return;
-    deps.metrics.webhooksReceived.inc({ route });
-    if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
+    if (route) {
+      deps.metrics.webhooksReceived.inc({ route });
+      if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
+    }
+    done();
   });
 
   app.register(openApi);

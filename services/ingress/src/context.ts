@@ -43,8 +43,8 @@ export interface IngressContext {
 export type IngressOverrides = Partial<Pick<IngressContext, 'redis' | 'enqueuer'>>;
 
 export function fromConfig(config: IngressConfig, logger: Logger, overrides: IngressOverrides = {}): IngressContext {
-  // Auto-pipelining: the adds of concurrent webhooks share one socket write and one round trip.
-  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger, redis: { enableAutoPipelining: true } });
+  // No auto-pipelining: the enqueuer's batcher makes the adds of concurrent webhooks share one socket write, at less cost.
+  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger });
   const { prefix } = config.redis;
   const queue = createProductionQueue(redis, { prefix });
   const registry = createRegistry('ingress');

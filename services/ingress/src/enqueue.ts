@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import {
-  addProductionJob,
   createProductionQueue,
   duplicateForBlocking,
   type Owner,
+  ProductionJobBatcher,
   type ProductionJobResult,
   type ProductionQueue,
   QUEUES,
@@ -36,29 +36,33 @@ export interface EnqueueOptions {
   waitForReplicas?: number;
 }
 
-/** Adds production jobs; fails fast (503 upstream) when Redis cannot take them. */
+/** Adds production jobs, those of one moment together; fails fast (503 upstream) when Redis cannot take them. */
 export function createEnqueuer(queue: ProductionQueue, connection: RedisConnection, opts: EnqueueOptions): Enqueuer {
   let events: QueueEvents | undefined;
   let eventsConnection: RedisConnection | undefined;
   const replicas = opts.waitForReplicas ?? 0;
   const waiting = opts.waitForAof || replicas > 0 ? waitingQueue(queue, connection) : undefined;
-  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
-    if (!waiting) return (await addProductionJob(queue, job)).id as string;
-    const { redis } = waiting;
-    await waiting.connected();
-    const generation = waiting.generation();
-    const added = await addProductionJob(waiting.queue, job);
-    // WAIT's timeout 0 would mean forever.
+  // WAIT and WAITAOF once per batch: they count every write the connection made before them.
+  const afterBatch = async (deadline: number) => {
+    if (!waiting) return;
+    // Their timeout 0 would mean forever.
     const left = () => Math.max(1, deadline - Date.now());
     if (replicas > 0) {
-      const reached = (await redis.call('WAIT', replicas, left())) as number;
+      const reached = (await waiting.redis.call('WAIT', replicas, left())) as number;
       if (reached < replicas) throw new Error(`the job reached ${reached} of ${replicas} replicas in time`);
     }
     if (opts.waitForAof) {
       // WAITAOF numlocal numreplicas timeout: answered once this connection's writes are fsynced locally.
-      const [local] = (await redis.call('WAITAOF', 1, 0, left())) as [number, number];
+      const [local] = (await waiting.redis.call('WAITAOF', 1, 0, left())) as [number, number];
       if (local < 1) throw new Error('the job was not fsynced in time');
     }
+  };
+  const batcher = new ProductionJobBatcher(waiting?.queue ?? queue, waiting?.redis ?? connection, { afterBatch });
+  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
+    if (!waiting) return (await batcher.add(job, deadline)).id as string;
+    await waiting.connected();
+    const generation = waiting.generation();
+    const added = await batcher.add(job, deadline);
     // Reconnected between the add and the wait (a failover): the wait counted the new connection's writes, not the job.
     if (waiting.generation() !== generation) throw new Error('the connection to Redis changed while the job was added');
     return added.id as string;
