@@ -54,11 +54,12 @@ export async function rss(pid: number): Promise<{ now: number; peak: number }> {
   return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-export function queueOn(redis: TestRedis): { queue: ProductionQueue; close(): Promise<void> } {
+export function queueOn(redis: TestRedis): { queue: ProductionQueue; connection: Redis; close(): Promise<void> } {
   const connection = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
   const queue = createProductionQueue(connection);
   return {
     queue,
+    connection,
     async close() {
       await queue.close();
       connection.disconnect();

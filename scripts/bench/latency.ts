@@ -23,7 +23,7 @@ export async function benchLatency(bench: Bench): Promise<void> {
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
   });
-  const worker = await startWorker(bench, sim, { STORAGE_DIR: dir, LOG_LEVEL: 'warn' });
+  const worker = await startWorker(bench, sim, { STORAGE_DIR: dir });
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'the ingress');
     const webhook = `http://127.0.0.1:${port}/webhooks/auphonic/${secret}`;
