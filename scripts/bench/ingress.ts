@@ -87,6 +87,8 @@ export async function benchIngress(bench: Bench): Promise<void> {
       `  wrk's own ceiling here (a route doing nothing): ${ceiling.rps.toFixed(0)}/s, ${ratio(ceiling.rps, Math.max(o.rps, b.rps))} the faster of the two`,
     );
   } finally {
+    // The rounds' jobs are no productions: the next sections' workers must not find them.
+    await redis.flushall().catch(() => {});
     redis.disconnect();
     await ours.stop();
     bare.kill('SIGTERM');

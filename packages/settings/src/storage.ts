@@ -39,7 +39,7 @@ export function readStorageSettings(r: EnvReader): StorageSettings {
     region: r.string('S3_REGION', { default: r.optionalString('AWS_REGION') ?? 'us-east-1' }),
     forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', { default: endpoint !== null }),
     partSize: r.int('S3_PART_SIZE_MB', { default: 5, min: 5, max: 5120 }) * 1024 * 1024,
-    concurrency: r.int('S3_UPLOAD_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+    concurrency: r.int('S3_UPLOAD_CONCURRENCY', { default: 1, min: 1, max: 64 }),
     timeouts: {
       connectMs: r.int('S3_CONNECT_TIMEOUT_MS', { default: 10_000, min: 0, max: 600_000 }),
       socketMs: r.int('S3_SOCKET_TIMEOUT_MS', { default: 60_000, min: 0, max: 3_600_000 }),

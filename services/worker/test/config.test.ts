@@ -38,8 +38,8 @@ describe('worker config', () => {
       endpoint: 'http://minio:9000',
       region: 'us-east-1',
       forcePathStyle: true,
-      partSize: 8 * 1024 * 1024,
-      concurrency: 4,
+      partSize: 5 * 1024 * 1024,
+      concurrency: 1,
       timeouts: { connectMs: 10_000, socketMs: 60_000, requestMs: 300_000 },
     });
     assert.deepEqual(readConfig({ ...good, STORAGE_DIR: undefined, STORAGE_URL: 'file:///srv/x' }).storage, {
