@@ -43,8 +43,7 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
   const replicas = opts.waitForReplicas ?? 0;
   const waiting = opts.waitForAof || replicas > 0 ? waitingQueue(queue, connection) : undefined;
   // WAIT and WAITAOF once per batch: they count every write the connection made before them.
-  const afterBatch = async (deadline: number) => {
-    if (!waiting) return;
+  const afterBatch = async (waiting: WaitingQueue, deadline: number) => {
     // Their timeout 0 would mean forever.
     const left = () => Math.max(1, deadline - Date.now());
     if (replicas > 0) {
@@ -57,7 +56,10 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
       if (local < 1) throw new Error('the job was not fsynced in time');
     }
   };
-  const batcher = new ProductionJobBatcher(waiting?.queue ?? queue, waiting?.redis ?? connection, { afterBatch });
+  // Without a wait the batcher resolves each add as soon as it is in: no per-turn step on the hot path.
+  const batcher = waiting
+    ? new ProductionJobBatcher(waiting.queue, waiting.redis, { afterBatch: (deadline) => afterBatch(waiting, deadline) })
+    : new ProductionJobBatcher(queue, connection);
   const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
     if (!waiting) return (await batcher.add(job, deadline)).id as string;
     await waiting.connected();
@@ -106,6 +108,8 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
  * wait: webhooks that wait get a connection of their own, so that health checks and the admin
  * API never queue behind them. Each close of it (a failover) starts a new generation.
  */
+type WaitingQueue = ReturnType<typeof waitingQueue>;
+
 function waitingQueue(queue: ProductionQueue, connection: RedisConnection) {
   const redis = connection.duplicate();
   // The main connection says what goes wrong with Redis.
