@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +67,37 @@ describe('DirectoryDriver', () => {
     await live.commit();
     assert.deepEqual(await driver.stat('account/u3/live.mp3'), { size: 12 });
     await dead.abort();
+  });
+
+  it('flushes to disk while it writes, and a failed flush fails the upload', async (t) => {
+    // FileHandle is not exported: its prototype, from a handle.
+    const probe = await open(join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    let syncs = 0;
+    let fail = false;
+    const datasync = proto.datasync;
+    t.mock.method(proto, 'datasync', function (this: FileHandle) {
+      syncs += 1;
+      return fail ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : datasync.call(this);
+    });
+    const chunk = randomBytes(1024 * 1024);
+    const good = await driver.createUpload('account/u4/long.wav');
+    for (let i = 0; i < 65; i++) await good.write(Buffer.from(chunk));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(syncs >= 1, 'a flush started before the commit');
+    await good.commit();
+    assert.deepEqual(await driver.stat('account/u4/long.wav'), { size: 65 * 1024 * 1024 });
+
+    fail = true;
+    const bad = await driver.createUpload('account/u4/bad.wav');
+    await assert.rejects(async () => {
+      for (let i = 0; i < 70; i++) await bad.write(Buffer.from(chunk));
+      await bad.commit();
+    }, /storage write failed \(EIO\)/);
+    await bad.abort();
+    assert.equal(await driver.stat('account/u4/bad.wav'), null, 'nothing visible');
+    assert.deepEqual(await readdir(join(root, '.incoming')), []);
   });
 
   it('says at start when it cannot write, with its own code', async () => {
