@@ -21,7 +21,13 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 
 FROM runtime AS ingress
 COPY --from=build --chown=root:root /bundles/ingress /app
+# Node's compile cache, filled here as the user and with the V8 flags of the CMD (it is kept per
+# user and per set of flags): a new container strips no TypeScript, which would load the stripper
+# (about 25 MB more resident memory for as long as it runs). Read-only at run time is enough.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN mkdir "$NODE_COMPILE_CACHE" && chown node:node "$NODE_COMPILE_CACHE"
 USER node
+RUN node --import ./packages/runtime/src/compile-cache.mjs packages/runtime/src/warm-compile-cache.mjs services/ingress/src/main.ts
 # 3000: webhooks, OAuth, admin API, probes. 9464 (METRICS_PORT): /metrics and /queue-depth, keep it private.
 EXPOSE 3000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
@@ -32,7 +38,11 @@ COPY --from=build --chown=root:root /bundles/worker /app
 # The storage volume's mount point, owned by the user that writes to it.
 RUN mkdir -p /data/productions && chown node:node /data/productions && \
     printf '#!/bin/sh\nexec node /app/services/cli/src/main.ts "$@"\n' > /usr/local/bin/bridge && chmod 755 /usr/local/bin/bridge
+# The compile cache, as in the ingress's stage; the S3 driver is imported only when configured.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN mkdir "$NODE_COMPILE_CACHE" && chown node:node "$NODE_COMPILE_CACHE"
 USER node
+RUN node --max-semi-space-size=1 --import ./packages/runtime/src/compile-cache.mjs packages/runtime/src/warm-compile-cache.mjs packages/storage/src/s3-driver.ts services/worker/src/main.ts
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # As `pnpm start:worker`: a small young generation keeps a streaming download's garbage from piling up.
@@ -40,7 +50,11 @@ CMD ["node", "--max-semi-space-size=1", "--import", "./packages/runtime/src/comp
 
 FROM runtime AS dashboard
 COPY --from=build --chown=root:root /bundles/dashboard /app
+# The compile cache, as in the ingress's stage.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN mkdir "$NODE_COMPILE_CACHE" && chown node:node "$NODE_COMPILE_CACHE"
 USER node
+RUN node --import ./packages/runtime/src/compile-cache.mjs packages/runtime/src/warm-compile-cache.mjs services/dashboard/src/main.ts
 EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--import", "./packages/runtime/src/compile-cache.mjs", "services/dashboard/src/main.ts"]

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,6 +85,58 @@ describe('per-service bundles', () => {
       } finally {
         assert.equal(await proc.stop('SIGTERM'), 0, proc.output());
       }
+    });
+  }
+
+  /** The node arguments of a stage's compile-cache warm-up (a RUN) and of its CMD, from the Dockerfile. */
+  const imageCommands = async (stage: string) => {
+    const dockerfile = await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const text = dockerfile.split(/^FROM /m).find((part) => new RegExp(`^\\S+ AS ${stage}\\s`).test(part)) ?? '';
+    const warm = /^RUN node (.*warm-compile-cache\.mjs.*)$/m.exec(text)?.[1]?.split(/\s+/);
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(text)?.[1] ?? '[]') as string[];
+    assert.ok(warm, `the ${stage} stage warms the compile cache`);
+    return { warm, cmd: cmd.slice(1) };
+  };
+  const v8Flags = (args: readonly string[]) => args.slice(0, args.indexOf('--import'));
+
+  for (const [service, env, health] of cases) {
+    it(`${service}: a compile cache filled as its image fills it spares a new container the TypeScript stripper`, async () => {
+      const out = bundle(service);
+      const { warm, cmd } = await imageCommands(service);
+      // The cache is kept per set of V8 flags: the warm-up must run with the CMD's, which are pnpm start's.
+      assert.deepEqual(v8Flags(warm), v8Flags(cmd));
+      const startScript = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')).scripts[`start:${service}`] as string;
+      assert.deepEqual(v8Flags(warm), v8Flags(startScript.split(/\s+/).slice(1)));
+      const cache = join(work, `compile-cache-${service}`);
+      const filled = spawnSync(process.execPath, warm, {
+        cwd: out,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: cache },
+      });
+      assert.equal(filled.status, 0, filled.stderr);
+      const probe = join(work, 'stripper-probe.mjs');
+      await writeFile(
+        probe,
+        "process.on('exit', () => process.stderr.write('stripper loaded: ' + process.moduleLoadList.some((m) => m.includes('amaro')) + '\\n'));\n",
+      );
+      const port = await freePort();
+      const proc = spawnService(
+        service,
+        {
+          REDIS_URL: redis.url.toString(),
+          LOG_LEVEL: 'warn',
+          NODE_COMPILE_CACHE: cache,
+          NODE_OPTIONS: `--import ${probe}`,
+          ...env(port, await freePort()),
+        },
+        { cwd: out },
+      );
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}${health}`)).status === 200, `${service} to be healthy`, 20_000);
+      } finally {
+        assert.equal(await proc.stop('SIGTERM'), 0, proc.output());
+      }
+      assert.match(proc.output(), /stripper loaded: false/);
     });
   }
 
