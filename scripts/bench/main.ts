@@ -1,10 +1,11 @@
 // pnpm bench: figures for this machine, each beside its bare alternative in the same run (a
 // benchmark, not a test: absolute figures move with the machine, ratios much less).
-// BENCH_ONLY=ingress,downloads,parallel,latency,scale picks sections (default: all).
+// BENCH_ONLY=ingress,adds,downloads,parallel,latency,scale picks sections (default: all).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '@auphonic-bridge/testing';
+import { benchAdds } from './adds.ts';
 import { out } from './common.ts';
 import { benchDownloads } from './downloads.ts';
 import { benchIngress } from './ingress.ts';
@@ -12,7 +13,14 @@ import { benchLatency } from './latency.ts';
 import { benchParallel } from './parallel.ts';
 import { benchScale } from './scale.ts';
 
-const sections = { ingress: benchIngress, downloads: benchDownloads, parallel: benchParallel, latency: benchLatency, scale: benchScale };
+const sections = {
+  ingress: benchIngress,
+  adds: benchAdds,
+  downloads: benchDownloads,
+  parallel: benchParallel,
+  latency: benchLatency,
+  scale: benchScale,
+};
 const only = (process.env.BENCH_ONLY ?? Object.keys(sections).join(',')).split(',');
 
 const redis = await startRedis();
