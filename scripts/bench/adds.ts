@@ -1,6 +1,7 @@
 // Where an add's time goes, without HTTP: CPU per job in this process (Node: BullMQ, ioredis,
 // ours) and in Redis (INFO cpu), 32 adds in flight, for BullMQ's add as the bare handler calls
-// it, then with what ours adds one thing at a time. Alternating rounds, medians.
+// it, then with what ours adds one thing at a time (a plain webhook's add is "+ deduplication"; one
+// with custom_data also names its job id). Alternating rounds, medians.
 // BENCH_ADDS (30000 per round), BENCH_ROUNDS (3).
 import { randomUUID } from 'node:crypto';
 import { addProductionJob, createProductionQueue, PRODUCTION_JOB_OPTIONS, ProductionJobBatcher } from '@auphonic-bridge/queue';
@@ -35,7 +36,7 @@ export async function benchAdds(bench: Bench): Promise<void> {
       },
     ],
     [
-      '+ own job id (ours: addProductionJob)',
+      '+ own job id (for a repeat with custom_data)',
       () => {
         const d = data();
         return plain.add('production', d, { ...PRODUCTION_JOB_OPTIONS, jobId: randomUUID(), deduplication: dedup(d) });
