@@ -4,7 +4,7 @@
 // with custom_data also names its job id). Alternating rounds, medians.
 // BENCH_ADDS (30000 per round), BENCH_ROUNDS (3).
 import { randomUUID } from 'node:crypto';
-import { addProductionJob, createProductionQueue, PRODUCTION_JOB_OPTIONS, ProductionJobBatcher } from '@auphonic-bridge/queue';
+import { addProductionJob, createProductionQueue, PRODUCTION_JOB_OPTIONS } from '@auphonic-bridge/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Bench, out } from './common.ts';
@@ -18,7 +18,6 @@ export async function benchAdds(bench: Bench): Promise<void> {
   const bare = new Queue('bare', { connection });
   const plain = new Queue('plain', { connection });
   const ours = createProductionQueue(connection);
-  const batcher = new ProductionJobBatcher(ours, connection);
   let n = 0;
   const uuid = () => `bench${(n++).toString(36).padStart(10, '0')}`;
   const data = () => ({ uuid: uuid(), owner: { kind: 'account' as const }, reportedStatus: 3, receivedAt: new Date().toISOString() });
@@ -42,7 +41,6 @@ export async function benchAdds(bench: Bench): Promise<void> {
         return plain.add('production', d, { ...PRODUCTION_JOB_OPTIONS, jobId: randomUUID(), deduplication: dedup(d) });
       },
     ],
-    ['ours, one write per turn (the batcher)', () => batcher.add(job())],
     ['ours, addProductionJob itself', () => addProductionJob(ours, job())],
   ];
   const redisCpu = async () => {

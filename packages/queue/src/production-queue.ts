@@ -9,7 +9,7 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
-import { isCluster, type RedisConnection } from './redis.ts';
+import type { RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
@@ -50,30 +50,25 @@ interface Turn {
   adds: Promise<ProductionJob>[];
   deadline: number;
   /** Settles once every add of the turn is in and `afterBatch` is done. */
-  done?: Promise<void>;
+  done: Promise<void>;
 }
 
 /**
- * addProductionJob for many callers at once (the ingress under load): the adds
- * asked for in one turn of the event loop reach Redis in one socket write, and
- * `afterBatch` (the ingress's WAIT for replicas) runs once for them all, given
- * the earliest caller's deadline; then each add resolves.
- *
- * The socket (each master's, on a cluster) is corked for the turn: the adds'
- * commands leave in one writev, as a pipeline would send them, without one
- * (an ioredis pipeline, auto-pipelining's too, copies every script BullMQ
- * defines, 64 of them: about 40 µs each).
+ * addProductionJob for many callers at once, each add resolving only after a
+ * step that is costly per call: `afterBatch` (the ingress's WAIT for replicas,
+ * or WAITAOF) runs once for the adds of one turn of the event loop, given the
+ * earliest caller's deadline. Each add leaves for Redis at once: holding a
+ * turn's adds back for one socket write saved about 4 µs of Node per add but
+ * cost 15-25% of the webhooks per second, as Node then waited for Redis and
+ * Redis for Node (scripts/bench: ingress, adds).
  */
 export class ProductionJobBatcher {
   readonly #queue: ProductionQueue;
-  readonly #connection: RedisConnection;
-  readonly #afterBatch: ((deadline: number) => Promise<void>) | undefined;
+  readonly #afterBatch: (deadline: number) => Promise<void>;
   #turn: Turn | undefined;
 
-  /** `connection`: the one `queue` was made with (BullMQ uses it as it is). */
-  constructor(queue: ProductionQueue, connection: RedisConnection, opts: { afterBatch?: (deadline: number) => Promise<void> } = {}) {
+  constructor(queue: ProductionQueue, opts: { afterBatch: (deadline: number) => Promise<void> }) {
     this.#queue = queue;
-    this.#connection = connection;
     this.#afterBatch = opts.afterBatch;
   }
 
@@ -82,36 +77,26 @@ export class ProductionJobBatcher {
     turn.deadline = Math.min(turn.deadline, deadline);
     const added = addProductionJob(this.#queue, job);
     turn.adds.push(added);
-    if (!this.#afterBatch) return added;
     // Ours fails alone; the turn's wait fails all of them.
-    return Promise.all([added, this.#settled(turn)]).then(([j]) => j);
+    return Promise.all([added, turn.done]).then(([j]) => j);
   }
 
   #startTurn(): Turn {
-    const turn: Turn = { adds: [], deadline: Number.POSITIVE_INFINITY };
+    const adds: Promise<ProductionJob>[] = [];
+    const turn: Turn = {
+      adds,
+      deadline: Number.POSITIVE_INFINITY,
+      // After the poll phase that brought the turn's callers, and the microtasks in which their adds were written.
+      done: new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.#turn = undefined;
+        await Promise.allSettled(adds);
+        await this.#afterBatch(turn.deadline);
+      }),
+    };
+    // Nobody may be left to see a failed wait (every add failed on its own first).
+    turn.done.catch(() => {});
     this.#turn = turn;
-    const corked = this.#streams();
-    for (const stream of corked) stream.cork();
-    // After the poll phase that brought the webhooks, and the microtasks in which BullMQ wrote their adds.
-    setImmediate(() => {
-      this.#turn = undefined;
-      for (const stream of corked) stream.uncork();
-    });
     return turn;
-  }
-
-  #settled(turn: Turn): Promise<void> {
-    turn.done ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      await Promise.allSettled(turn.adds);
-      await this.#afterBatch?.(turn.deadline);
-    });
-    return turn.done;
-  }
-
-  #streams(): Array<{ cork(): void; uncork(): void }> {
-    const c = this.#connection;
-    const nodes = isCluster(c) ? c.nodes('master') : [c];
-    return nodes.flatMap((n) => (n.stream ? [n.stream] : []));
   }
 }
 

@@ -43,7 +43,7 @@ export interface IngressContext {
 export type IngressOverrides = Partial<Pick<IngressContext, 'redis' | 'enqueuer'>>;
 
 export function fromConfig(config: IngressConfig, logger: Logger, overrides: IngressOverrides = {}): IngressContext {
-  // No auto-pipelining: the enqueuer's batcher makes the adds of concurrent webhooks share one socket write, at less cost.
+  // No auto-pipelining: each of its pipelines copies the 64 scripts BullMQ defines (about 40 µs), more than the write it saves.
   const redis = overrides.redis ?? createProducerConnection(config.redis, { logger });
   const { prefix } = config.redis;
   const queue = createProductionQueue(redis, { prefix });
