@@ -8,7 +8,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, REPO_ROOT, spawnService, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import {
+  freePort,
+  imageCommands,
+  REPO_ROOT,
+  spawnService,
+  startRedis,
+  type TestRedis,
+  waitFor,
+  warmCompileCache,
+} from '@auphonic-bridge/testing';
 
 describe('per-service bundles', () => {
   let redis: TestRedis;
@@ -88,15 +97,6 @@ describe('per-service bundles', () => {
     });
   }
 
-  /** The node arguments of a stage's compile-cache warm-up (a RUN) and of its CMD, from the Dockerfile. */
-  const imageCommands = async (stage: string) => {
-    const dockerfile = await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8');
-    const text = dockerfile.split(/^FROM /m).find((part) => new RegExp(`^\\S+ AS ${stage}\\s`).test(part)) ?? '';
-    const warm = /^RUN node (.*warm-compile-cache\.mjs.*)$/m.exec(text)?.[1]?.split(/\s+/);
-    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(text)?.[1] ?? '[]') as string[];
-    assert.ok(warm, `the ${stage} stage warms the compile cache`);
-    return { warm, cmd: cmd.slice(1) };
-  };
   const v8Flags = (args: readonly string[]) => args.slice(0, args.indexOf('--import'));
 
   for (const [service, env, health] of cases) {
@@ -108,12 +108,7 @@ describe('per-service bundles', () => {
       const startScript = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')).scripts[`start:${service}`] as string;
       assert.deepEqual(v8Flags(warm), v8Flags(startScript.split(/\s+/).slice(1)));
       const cache = join(work, `compile-cache-${service}`);
-      const filled = spawnSync(process.execPath, warm, {
-        cwd: out,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: cache },
-      });
-      assert.equal(filled.status, 0, filled.stderr);
+      await warmCompileCache(service, cache, out);
       const probe = join(work, 'stripper-probe.mjs');
       await writeFile(
         probe,

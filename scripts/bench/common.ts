@@ -13,6 +13,8 @@ export const API_KEY = 'bench-api-key-0123456789';
 export interface Bench {
   redis: TestRedis;
   work: string;
+  /** NODE_COMPILE_CACHE per service, filled as its image's build fills it: services start as new containers do. */
+  compileCache: Record<'ingress' | 'worker', string>;
 }
 
 /** A file of `mb` MiB of varying bytes, written with bounded memory. */
@@ -35,6 +37,7 @@ export async function simulator(): Promise<AuphonicSimulator> {
 /** A worker process as `pnpm start:worker` runs it. */
 export async function startWorker(bench: Bench, sim: AuphonicSimulator, env: Record<string, string>): Promise<SpawnedService> {
   const worker = spawnService('worker', {
+    NODE_COMPILE_CACHE: bench.compileCache.worker,
     REDIS_URL: bench.redis.url.toString(),
     AUPHONIC_BASE_URL: sim.baseUrl.origin,
     AUPHONIC_API_KEY: API_KEY,

@@ -35,7 +35,14 @@ export async function benchIngress(bench: Bench): Promise<void> {
   const oursPort = await freePort();
   const barePort = await freePort();
   const env = { REDIS_URL: bench.redis.url.toString(), LOG_LEVEL: 'warn' };
-  const ours = spawnService('ingress', { ...env, WEBHOOK_SECRET: secret, PORT: String(oursPort), HOST: '127.0.0.1', METRICS_PORT: '0' });
+  const ours = spawnService('ingress', {
+    ...env,
+    NODE_COMPILE_CACHE: bench.compileCache.ingress,
+    WEBHOOK_SECRET: secret,
+    PORT: String(oursPort),
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+  });
   const bare = spawn(process.execPath, [fileURLToPath(new URL('./bare-handler.ts', import.meta.url))], {
     env: { ...process.env, ...env, BARE_PORT: String(barePort) },
     stdio: 'ignore',

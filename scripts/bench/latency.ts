@@ -16,6 +16,7 @@ export async function benchLatency(bench: Bench): Promise<void> {
   const port = await freePort();
   const dir = join(bench.work, 'latency-storage');
   const ingress = spawnService('ingress', {
+    NODE_COMPILE_CACHE: bench.compileCache.ingress,
     REDIS_URL: bench.redis.url.toString(),
     WEBHOOK_SECRET: secret,
     PORT: String(port),

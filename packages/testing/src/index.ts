@@ -1,4 +1,5 @@
 export { Browser } from './browser.ts';
+export { imageCommands, warmCompileCache } from './image.ts';
 export { LogCapture } from './logs.ts';
 export { REPO_ROOT, runScript, type ScriptRun, type SpawnedService, scriptArgs, spawnService, startArgs } from './process.ts';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.ts';
