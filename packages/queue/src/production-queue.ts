@@ -9,7 +9,7 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
-import type { RedisConnection } from './redis.ts';
+import { isCluster, type RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
 
@@ -49,54 +49,89 @@ export async function addProductionJob(queue: ProductionQueue, job: NewProductio
 interface Turn {
   adds: Promise<ProductionJob>[];
   deadline: number;
+  /** The sockets corked for the turn. */
+  corked: Array<{ cork(): void; uncork(): void }>;
   /** Settles once every add of the turn is in and `afterBatch` is done. */
-  done: Promise<void>;
+  done?: Promise<void>;
 }
 
 /**
- * addProductionJob for many callers at once, each add resolving only after a
- * step that is costly per call: `afterBatch` (the ingress's WAIT for replicas,
- * or WAITAOF) runs once for the adds of one turn of the event loop, given the
- * earliest caller's deadline. Each add leaves for Redis at once: holding a
- * turn's adds back for one socket write saved about 4 µs of Node per add but
- * cost 15-25% of the webhooks per second, as Node then waited for Redis and
- * Redis for Node (scripts/bench: ingress, adds).
+ * addProductionJob for many callers at once (the ingress under load). The
+ * socket (each master's, on a cluster) is corked for a turn of the event
+ * loop and flushed after every `flushEvery` adds, and at the end of the turn:
+ * the adds of concurrent webhooks share socket writes, Redis's reads and its
+ * replies, without an ioredis pipeline (which copies every script BullMQ
+ * defines, 64 of them: about 40 µs each). A few adds a write, not a whole
+ * turn's: Redis answers a write only once it has run all of it, and a turn's
+ * worth kept Node waiting for Redis and Redis for Node (scripts/bench:
+ * ingress, adds).
+ *
+ * With `afterBatch` (the ingress's WAIT for replicas, or WAITAOF), that runs
+ * once for the adds of a turn, given the earliest caller's deadline, before
+ * any of them resolves.
  */
 export class ProductionJobBatcher {
   readonly #queue: ProductionQueue;
-  readonly #afterBatch: (deadline: number) => Promise<void>;
+  readonly #connection: RedisConnection;
+  readonly #afterBatch: ((deadline: number) => Promise<void>) | undefined;
+  readonly #flushEvery: number;
   #turn: Turn | undefined;
 
-  constructor(queue: ProductionQueue, opts: { afterBatch: (deadline: number) => Promise<void> }) {
+  /** `connection`: the one `queue` was made with (BullMQ uses it as it is). */
+  constructor(
+    queue: ProductionQueue,
+    connection: RedisConnection,
+    opts: { afterBatch?: (deadline: number) => Promise<void>; flushEvery?: number } = {},
+  ) {
     this.#queue = queue;
+    this.#connection = connection;
     this.#afterBatch = opts.afterBatch;
+    this.#flushEvery = Math.max(1, opts.flushEvery ?? 4);
   }
 
   add(job: NewProductionJob, deadline = Number.POSITIVE_INFINITY): Promise<ProductionJob> {
     const turn = this.#turn ?? this.#startTurn();
     turn.deadline = Math.min(turn.deadline, deadline);
+    // The earlier adds' commands were written in the microtasks after their webhooks' handlers.
+    if (turn.adds.length > 0 && turn.adds.length % this.#flushEvery === 0) {
+      for (const stream of turn.corked) {
+        stream.uncork();
+        stream.cork();
+      }
+    }
     const added = addProductionJob(this.#queue, job);
     turn.adds.push(added);
+    if (!this.#afterBatch) return added;
     // Ours fails alone; the turn's wait fails all of them.
-    return Promise.all([added, turn.done]).then(([j]) => j);
+    return Promise.all([added, this.#settled(turn)]).then(([j]) => j);
   }
 
   #startTurn(): Turn {
-    const adds: Promise<ProductionJob>[] = [];
-    const turn: Turn = {
-      adds,
-      deadline: Number.POSITIVE_INFINITY,
-      // After the poll phase that brought the turn's callers, and the microtasks in which their adds were written.
-      done: new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        this.#turn = undefined;
-        await Promise.allSettled(adds);
-        await this.#afterBatch(turn.deadline);
-      }),
-    };
+    const turn: Turn = { adds: [], deadline: Number.POSITIVE_INFINITY, corked: this.#streams() };
+    this.#turn = turn;
+    for (const stream of turn.corked) stream.cork();
+    // After the poll phase that brought the webhooks, and the microtasks in which BullMQ wrote their adds.
+    setImmediate(() => {
+      this.#turn = undefined;
+      for (const stream of turn.corked) stream.uncork();
+    });
+    return turn;
+  }
+
+  #settled(turn: Turn): Promise<void> {
+    turn.done ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      await Promise.allSettled(turn.adds);
+      await this.#afterBatch?.(turn.deadline);
+    });
     // Nobody may be left to see a failed wait (every add failed on its own first).
     turn.done.catch(() => {});
-    this.#turn = turn;
-    return turn;
+    return turn.done;
+  }
+
+  #streams(): Array<{ cork(): void; uncork(): void }> {
+    const c = this.#connection;
+    const nodes = isCluster(c) ? c.nodes('master') : [c];
+    return nodes.flatMap((n) => (n.stream ? [n.stream] : []));
   }
 }
 

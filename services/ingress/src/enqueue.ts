@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import {
-  addProductionJob,
   createProductionQueue,
   duplicateForBlocking,
   type Owner,
@@ -37,7 +36,7 @@ export interface EnqueueOptions {
   waitForReplicas?: number;
 }
 
-/** Adds production jobs (waiting for replicas or the fsync once per turn, when asked to); fails fast (503 upstream) when Redis cannot take them. */
+/** Adds production jobs, concurrent ones sharing socket writes (waiting for replicas or the fsync once per turn, when asked to); fails fast (503 upstream) when Redis cannot take them. */
 export function createEnqueuer(queue: ProductionQueue, connection: RedisConnection, opts: EnqueueOptions): Enqueuer {
   let events: QueueEvents | undefined;
   let eventsConnection: RedisConnection | undefined;
@@ -57,10 +56,12 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
       if (local < 1) throw new Error('the job was not fsynced in time');
     }
   };
-  // Without a wait each add resolves as soon as it is in: no per-turn step on the hot path.
-  const batcher = waiting ? new ProductionJobBatcher(waiting.queue, { afterBatch: (deadline) => afterBatch(waiting, deadline) }) : null;
+  // Without a wait each add resolves as soon as it is in.
+  const batcher = waiting
+    ? new ProductionJobBatcher(waiting.queue, waiting.redis, { afterBatch: (deadline) => afterBatch(waiting, deadline) })
+    : new ProductionJobBatcher(queue, connection);
   const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
-    if (!waiting || !batcher) return (await addProductionJob(queue, job)).id as string;
+    if (!waiting) return (await batcher.add(job, deadline)).id as string;
     await waiting.connected();
     const generation = waiting.generation();
     const added = await batcher.add(job, deadline);
