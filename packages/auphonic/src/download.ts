@@ -9,6 +9,8 @@ import { quickDelay } from './retry.ts';
 export interface DownloadSink {
   readonly bytesWritten: number;
   write(chunk: Uint8Array): Promise<void>;
+  /** The source's Content-Type, told before its body's first byte (storage may keep it for readers). */
+  setContentType?(contentType: string): void;
   /** Drops what was written: the next byte written is byte 0. */
   restart(): Promise<void>;
 }
@@ -137,6 +139,8 @@ export async function downloadInto(client: AuphonicClient, sink: DownloadSink, r
       throw refusal;
     }
     mediaType = mediaTypeOf(res.headers['content-type']) || null;
+    const contentType = headerValue(res.headers['content-type'])?.trim() ?? '';
+    if (contentType.length <= 200 && MEDIA_TYPE.test(contentType)) sink.setContentType?.(contentType);
     try {
       await copyBody(res.body, sink, hash, req);
       break;
@@ -204,6 +208,9 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
     req.onBytes?.(chunk.length, sink.bytesWritten);
   }
 }
+
+/** A Content-Type worth passing on to storage: a media type with parameters, of a sane length. */
+const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;[\x20-\x7e]*)?$/;
 
 const CONTENT_RANGE = /^bytes (\d+)-\d+\/(\d+|\*)$/;
 

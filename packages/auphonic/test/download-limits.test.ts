@@ -8,6 +8,11 @@ import { type DownloadSink, downloadInto } from '../src/download.ts';
 /** Bytes kept in memory, as a storage upload would take them. */
 class MemorySink implements DownloadSink {
   chunks: Buffer[] = [];
+  /** What the sink was told the bytes are, and how many bytes it held then. */
+  contentType: { value: string; atByte: number } | undefined;
+  setContentType(value: string): void {
+    this.contentType = { value, atByte: this.bytesWritten };
+  }
   get bytesWritten(): number {
     return this.chunks.reduce((n, c) => n + c.length, 0);
   }
@@ -29,6 +34,7 @@ describe('downloadInto: a size cap and an accepted media type', () => {
       const body = Buffer.alloc(30, 1);
       if (req.url === '/page.png') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>hello</h1>');
       if (req.url === '/untyped.png') return void res.writeHead(200).end(body);
+      if (req.url === '/odd-type.png') return void res.writeHead(200, { 'content-type': `image/png; x=${'y'.repeat(300)}` }).end(body);
       if (req.url === '/announced.png') return void res.writeHead(200, { 'content-type': 'image/png', 'content-length': 30 }).end(body);
       if (req.url === '/chunked.png') {
         // No Content-Length: only counting what arrives can tell.
@@ -82,5 +88,14 @@ describe('downloadInto: a size cap and an accepted media type', () => {
     assert.equal(got.size, 30);
     assert.equal(got.mediaType, 'image/png');
     assert.deepEqual(Buffer.concat(sink.chunks), Buffer.alloc(30, 1));
+    // Storage keeps it for readers (S3's Content-Type): told before the first byte, as the source gave it.
+    assert.deepEqual(sink.contentType, { value: 'image/PNG; charset=binary', atByte: 0 });
+  });
+
+  it('tells the sink no Content-Type of an absurd length', async () => {
+    const sink = new MemorySink();
+    const got = await image('/odd-type.png', sink, 30);
+    assert.equal(got.mediaType, 'image/png');
+    assert.equal(sink.contentType, undefined);
   });
 });

@@ -41,6 +41,11 @@ export interface Upload {
   /** The bytes taken over at the start (empty for a fresh upload). */
   readBack(): AsyncIterable<Buffer>;
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * The media type readers should get (S3's Content-Type, which a CDN serves), when the
+   * driver stores one: given before the first write; a later call may not apply.
+   */
+  setContentType?(contentType: string): void;
   /** Drops what was written and starts again at byte 0. */
   restart(): Promise<void>;
   /** Makes the object visible under its key, durably. */

@@ -39,6 +39,7 @@ export class S3MultipartUpload implements Upload {
   #written = 0;
   #finished = false;
   #checksums: boolean | undefined;
+  #contentType: string | undefined;
   /** What a caller sees of a failure: the driver's StorageError. */
   readonly #toError: (err: unknown) => Error;
 
@@ -60,6 +61,11 @@ export class S3MultipartUpload implements Upload {
   #check(): void {
     if (this.#finished) throw new Error('upload already finished');
     if (this.#failure) throw this.#toError(this.#failure);
+  }
+
+  /** Sent with CreateMultipartUpload, or with the PutObject of a small file. */
+  setContentType(contentType: string): void {
+    this.#contentType = contentType;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -126,6 +132,7 @@ export class S3MultipartUpload implements Upload {
         new CreateMultipartUploadCommand({
           Bucket: this.#bucket,
           Key: this.#key,
+          ContentType: this.#contentType,
           ...(this.#checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
         }),
       );
@@ -166,7 +173,15 @@ export class S3MultipartUpload implements Upload {
       const buffer = this.#current;
       const body = buffer ? buffer.subarray(0, this.#filled) : Buffer.alloc(0);
       try {
-        await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: this.#key, Body: body, ContentLength: body.length }));
+        await this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: this.#contentType,
+          }),
+        );
       } finally {
         if (buffer) this.#pool.release(buffer);
         this.#current = undefined;

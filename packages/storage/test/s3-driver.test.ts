@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startS3, type TestS3 } from '@auphonic-bridge/testing';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { S3Driver, type S3Settings } from '../src/s3-driver.ts';
 
 // What only the S3 driver does; the shared behaviour is in contract.ts.
@@ -35,6 +36,22 @@ describe('S3Driver', () => {
     );
     return sent;
   };
+
+  it('stores the Content-Type it is given, for a small file (PutObject) and a multipart one', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    for (const [key, bytes] of [
+      ['account/u/small.mp3', 1024],
+      ['account/u/large.mp3', 12 * 1024 * 1024],
+    ] as const) {
+      const upload = await driver.createUpload(key);
+      upload.setContentType?.('audio/mpeg');
+      await upload.write(randomBytes(bytes));
+      await upload.commit();
+      const head = await driver.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${settings.prefix}/${key}` }));
+      assert.equal(head.ContentType, 'audio/mpeg', key);
+      assert.equal(head.ContentLength, bytes, key);
+    }
+  });
 
   it('aborts its multipart upload when an upload is interrupted, leaving no object', async () => {
     const driver = new S3Driver(settings, { credentials: s3.credentials });

@@ -61,6 +61,15 @@ describe('worker with S3 storage (s3rver)', () => {
     assert.ok((await read(`account/${p.uuid}/ep.mp3`)).equals(bytes(1000, 32)));
     const record = (await worker.storage.readJson(`account/${p.uuid}/auphonic-production.json`)) as { production: { uuid: string } };
     assert.equal(record.production.uuid, p.uuid);
+    // Each object keeps the media type its source gave, for whoever serves the bucket (a CDN, PUBLIC_FILES_URL).
+    for (const [name, type] of [
+      ['big.wav', 'audio/wav'],
+      ['ep.mp3', 'audio/mpeg'],
+    ]) {
+      const head = await fetch(`${s3.endpoint}/${s3.bucket}/media/account/${p.uuid}/${name}`, { method: 'HEAD' });
+      assert.equal(head.status, 200, name);
+      assert.equal(head.headers.get('content-type'), type, name);
+    }
   });
 
   it('leaves nothing under the final key when the checksum does not match, and aborts the multipart upload', async () => {
