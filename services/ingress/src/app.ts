@@ -5,7 +5,7 @@ import { type Logger, type Readiness, WEBHOOK_PATHS } from '@auphonic-bridge/run
 import Fastify, { type FastifyError } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, redisUnavailable } from './errors.ts';
 import { RouteLogController } from './log-controller.ts';
 import { openApi } from './openapi.ts';
 import { lazyChild } from './request-logger.ts';
@@ -49,6 +49,19 @@ export function buildApp(deps: AppDeps) {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (statusCode >= 500 && !(err instanceof HttpError)) {
+      // The admin API and the connect pages while Redis is away: as the webhooks, 503 and try again, not a 500.
+      if (redisUnavailable(err, deps.redis)) {
+        request.log.warn({ err: String(err) }, 'Redis unavailable');
+        reply.code(503).header('retry-after', '5');
+        if (request.routeOptions.url?.startsWith('/oauth/')) {
+          return reply
+            .type('text/html; charset=utf-8')
+            .send(
+              '<!doctype html><meta charset="utf-8"><title>Try again</title><h1>Try again in a moment</h1><p>The service is briefly unavailable.</p>\n',
+            );
+        }
+        return reply.send({ error: 'ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable right now; try again' });
+      }
       request.log.error({ err }, 'request failed');
       return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error' });
     }

@@ -305,6 +305,40 @@ describe('External Service webhook when Redis is unavailable', () => {
   });
 });
 
+describe('admin API and connect pages when Redis is unavailable', () => {
+  let f: IngressFixture;
+  before(async () => {
+    f = await startIngress(serviceEnv, { ownRedis: true });
+  });
+  after(() => f.close());
+
+  const admin = (path: string, body?: unknown) =>
+    fetch(f.url(path), {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('answers 503 with Retry-After (JSON for the API, a page for the browser), not 500, and recovers', async () => {
+    const made = (await (await admin('/api/connections', { display_name: 'Show' })).json()) as { authorize_url: string };
+    const start = new URL(made.authorize_url);
+    await f.redis.stop?.();
+    try {
+      const list = await admin('/api/connections');
+      assert.equal(list.status, 503);
+      assert.equal(list.headers.get('retry-after'), '5');
+      assert.deepEqual(await list.json(), { error: 'ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable right now; try again' });
+      const page = await fetch(f.url(`${start.pathname}${start.search}`), { redirect: 'manual' });
+      assert.equal(page.status, 503);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(await page.text(), /Try again in a moment/);
+    } finally {
+      await f.redis.restart?.();
+    }
+    await waitFor(async () => (await admin('/api/connections')).status === 200, 'the admin API after Redis is back');
+  });
+});
+
 describe('External Service webhook: rate limit per connection', () => {
   let f: IngressFixture;
   let redis: Redis;
