@@ -215,6 +215,19 @@ describe('External Service: admin API and JWT webhook', () => {
       });
     }
 
+    it('logs a refused token with its connection and reason, never the token', async () => {
+      const forged = await sign({ uuid: UUID }, 'not-the-client-secret');
+      const before = f.logs.lines.length;
+      assert.equal((await post(forged)).status, 401);
+      const refused = f.logs
+        .records()
+        .slice(before)
+        .find((r) => r.msg === 'service webhook refused');
+      assert.equal(refused?.connection, id);
+      assert.equal(refused?.code, 'ERR_BAD_SIGNATURE');
+      assert.ok(!f.logs.text.includes(forged), 'the token is not logged');
+    });
+
     it('queues a verified webhook with the connection id, uuid and custom_data, and answers result_page_url', async () => {
       const res = await post(await sign({ uuid: UUID, custom_data: { show: 'xyz' } }));
       assert.equal(res.status, 200);

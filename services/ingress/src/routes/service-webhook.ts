@@ -86,9 +86,14 @@ export async function serviceWebhookRoutes(instance: FastifyInstance, opts: Serv
     async (request, reply) => {
       const connection = await unavailableOnFailure(store.get(request.params.connectionId));
       if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
+      request.log = request.log.child({ connection: connection.id });
       if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
-      const webhook = await verifyServiceJwt(request.body, config.clientSecrets);
-      request.log = request.log.child({ uuid: webhook.uuid, connection: connection.id });
+      const webhook = await verifyServiceJwt(request.body, config.clientSecrets).catch((err: unknown) => {
+        // Whose webhook was refused, and why (never the token): a wrong secret after a rotation shows here.
+        request.log.warn({ code: (err as { code?: string }).code, reason: (err as Error).message }, 'service webhook refused');
+        throw err;
+      });
+      request.log = request.log.child({ uuid: webhook.uuid });
       const jobId = await enqueuer.enqueueProduction({
         uuid: webhook.uuid,
         owner: { kind: 'connection', id: connection.id },
