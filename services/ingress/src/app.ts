@@ -6,6 +6,7 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError, redisUnavailable } from './errors.ts';
+import { htmlPage } from './html-page.ts';
 import { RouteLogController } from './log-controller.ts';
 import { openApi } from './openapi.ts';
 import { lazyChild } from './request-logger.ts';
@@ -52,15 +53,11 @@ export function buildApp(deps: AppDeps) {
       // The admin API and the connect pages while Redis is away: as the webhooks, 503 and try again, not a 500.
       if (redisUnavailable(err, deps.redis)) {
         request.log.warn({ err: String(err) }, 'Redis unavailable');
-        reply.code(503).header('retry-after', '5');
+        reply.header('retry-after', '5');
         if (request.routeOptions.url?.startsWith('/oauth/')) {
-          return reply
-            .type('text/html; charset=utf-8')
-            .send(
-              '<!doctype html><meta charset="utf-8"><title>Try again</title><h1>Try again in a moment</h1><p>The service is briefly unavailable.</p>\n',
-            );
+          return htmlPage(reply, 503, 'Try again in a moment', 'The service is briefly unavailable.');
         }
-        return reply.send({ error: 'ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable right now; try again' });
+        return reply.code(503).send({ error: 'ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable right now; try again' });
       }
       request.log.error({ err }, 'request failed');
       return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error' });

@@ -4,11 +4,12 @@ import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/conne
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { completeConnection, redirectUriFor } from '../connect-flow.ts';
 import { linkIsCurrent, readStartLink } from '../connect-links.ts';
 import { HttpError } from '../errors.ts';
+import { htmlPage } from '../html-page.ts';
 import { HtmlPage } from '../schemas/common.ts';
 import { CallbackQuery, StartQuery } from '../schemas/oauth.ts';
 
@@ -62,14 +63,6 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
     // Under PUBLIC_URL's own path, should the bridge sit behind a path prefix.
     path: `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}/oauth`,
   } as const;
-  const page = (reply: FastifyReply, status: number, title: string, text: string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>\n`,
-      );
 
   const pages = (described: Record<number, string>) =>
     Object.fromEntries(Object.entries(described).map(([status, description]) => [status, { ...HtmlPage, description }]));
@@ -88,8 +81,8 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       const link = request.query.t ? readStartLink(sealer, request.query.t) : null;
       const connection = link ? await store.get(link.connectionId) : null;
       if (!link || !connection)
-        return page(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
-      if (!linkIsCurrent(connection, link.link)) return page(reply, 409, 'Link already used', linkUsed(connection));
+        return htmlPage(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
+      if (!linkIsCurrent(connection, link.link)) return htmlPage(reply, 409, 'Link already used', linkUsed(connection));
       const nonce = randomBytes(16).toString('base64url');
       await store.rememberOAuthState(nonce, link, FLOW_TTL_MS);
       const target = authorizeUrl(
@@ -125,19 +118,19 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       const nonce = signed ? request.unsignCookie(signed).value : null;
       if (!nonce) {
         request.log.warn('oauth callback without a valid flow cookie');
-        return page(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
+        return htmlPage(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
       }
       if (request.query.state !== undefined && request.query.state !== nonce) {
         request.log.warn('oauth callback with a state that does not match the flow cookie');
-        return page(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
+        return htmlPage(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
       }
       // Consumed before the code is used: a replay of the same callback finds nothing.
       const flow = await store.consumeOAuthState(nonce);
       if (!flow || !(await store.get(flow.connectionId))) {
-        return page(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
+        return htmlPage(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
       }
       if (request.query.error || !request.query.code) {
-        return page(
+        return htmlPage(
           reply,
           400,
           'Not connected',
@@ -146,7 +139,7 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       }
       // Two windows may have started from one link: only one completes it.
       if (!(await store.claimCompletion(flow.connectionId, COMPLETION_TTL_MS))) {
-        return page(
+        return htmlPage(
           reply,
           409,
           'Not connected',
@@ -157,16 +150,16 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       try {
         // Read again under the claim: the other window may have completed it just now.
         const current = await store.get(flow.connectionId);
-        if (!current) return page(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
-        if (!linkIsCurrent(current, flow.link)) return page(reply, 409, 'Link already used', linkUsed(current));
+        if (!current) return htmlPage(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
+        if (!linkIsCurrent(current, flow.link)) return htmlPage(reply, 409, 'Link already used', linkUsed(current));
         connection = await completeConnection(deps, current, request.query.code, request.log);
       } catch (err) {
-        if (err instanceof HttpError && err.statusCode === 409) return page(reply, 409, 'Not connected', err.message);
+        if (err instanceof HttpError && err.statusCode === 409) return htmlPage(reply, 409, 'Not connected', err.message);
         request.log.warn(
           { connection: flow.connectionId, code: (err as { code?: unknown }).code },
           `connecting failed: ${(err as Error).message}`,
         );
-        return page(reply, 502, 'Not connected', 'Auphonic could not complete the connection. Please start again.');
+        return htmlPage(reply, 502, 'Not connected', 'Auphonic could not complete the connection. Please start again.');
       } finally {
         await store.releaseCompletion(flow.connectionId);
       }
@@ -180,11 +173,12 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
         back.searchParams.set('status', 'connected');
         return reply.redirect(back.toString(), 302);
       }
-      return page(reply, 200, 'Connected', `Your Auphonic account is connected as "${connection.displayName}". You can close this page.`);
+      return htmlPage(
+        reply,
+        200,
+        'Connected',
+        `Your Auphonic account is connected as "${connection.displayName}". You can close this page.`,
+      );
     },
   );
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
