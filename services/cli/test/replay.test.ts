@@ -59,6 +59,17 @@ describe('pnpm bridge replay', () => {
     assert.deepEqual(job?.data.owner, { kind: 'connection', id: c.id });
   });
 
+  it('takes a connection id that starts with "-" (base64url, one in 64) as the value of --connection', async () => {
+    let c = await store.create({ displayName: 'Dash', customData: null, returnUrl: null });
+    for (let i = 0; i < 2000 && !c.id.startsWith('-'); i++)
+      c = await store.create({ displayName: 'Dash', customData: null, returnUrl: null });
+    assert.ok(c.id.startsWith('-'), 'a connection id that starts with "-"');
+    const run = await bridge(['replay', UUID, '--connection', c.id, '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const job = await queue.getJob(jsonOf<{ job_id: string }>(run).job_id);
+    assert.deepEqual(job?.data.owner, { kind: 'connection', id: c.id });
+  });
+
   it('queues nothing for a connection that does not exist (exit 1), a malformed uuid (exit 2), or without ENCRYPTION_KEY (exit 1)', async () => {
     const unknown = await bridge(['replay', UUID, '--connection', 'ZZZZZZZZZZZZZZZZZZZZZZ', '--json'], env);
     assert.equal(unknown.code, 1);

@@ -46,6 +46,11 @@ describe('pnpm bridge: the entry point', () => {
     ['a missing argument', ['replay'], /missing UUID/],
     ['one argument too many', ['status', UUID, 'again'], /unexpected argument "again"/],
     ['an option without its value', ['webhook', 'show', '--preset'], /argument missing/],
+    [
+      'an option whose value is forgotten before the next',
+      ['replay', UUID, '--connection', '--force'],
+      /'--connection' argument is ambiguous/,
+    ],
     ['a production uuid that is not one', ['replay', '../../etc/passwd'], /UUID: not a production uuid/],
     ['a connection id that is not one', ['status', UUID, '--connection', 'x/y'], /--connection: not a connection id/],
     [
