@@ -26,6 +26,7 @@ export {
   isCluster,
   pingRedis,
   type RedisConnection,
+  untilRedisReady,
 } from './redis.ts';
 export {
   bridgeKeyPrefix,

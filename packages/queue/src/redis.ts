@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from './settings.ts';
 
@@ -86,6 +88,15 @@ export function duplicateForBlocking(connection: RedisConnection): RedisConnecti
     });
   }
   return connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+}
+
+/**
+ * Gives the connection up to `ms` to become ready, and says whether it did. A service calls it before it
+ * listens, so that /healthz is not 503 only because Redis was still connecting; it listens either way.
+ */
+export async function untilRedisReady(redis: RedisConnection, ms = 5_000): Promise<boolean> {
+  if (redis.status !== 'ready') await Promise.race([once(redis, 'ready'), sleep(ms, undefined, { ref: false })]).catch(() => {});
+  return redis.status === 'ready';
 }
 
 /** Whether Redis answers a PING within the time: what /healthz asks. */

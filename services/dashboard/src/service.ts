@@ -1,3 +1,4 @@
+import { untilRedisReady } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import { buildApp } from './app.ts';
 import type { DashboardConfig } from './config.ts';
@@ -22,9 +23,11 @@ export class DashboardService implements Service {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** Gives Redis a moment to connect first, as the ingress does, but listens either way: /healthz then says 503. */
   async start(): Promise<void> {
     const { config, logger, queues, isReady } = this.#ctx;
     if (!config.credentials) logger.warn('DASHBOARD_OPEN=true: the dashboard has no authentication');
+    await untilRedisReady(this.#ctx.redis);
     this.#app = await buildApp({ logger, queues, credentials: config.credentials, allowActions: config.allowActions, isReady });
     await this.#app.listen({ port: config.port, host: config.host });
   }

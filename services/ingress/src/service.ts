@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createOpsServer } from '@auphonic-bridge/metrics';
-import { bridgeKeyPrefix } from '@auphonic-bridge/queue';
+import { bridgeKeyPrefix, untilRedisReady } from '@auphonic-bridge/queue';
 import type { Logger, Service } from '@auphonic-bridge/runtime';
 import { type App, buildApp } from './app.ts';
 import type { IngressConfig } from './config.ts';
@@ -52,10 +51,7 @@ export class IngressService implements Service {
   /** Gives Redis a moment to connect first, but listens either way: /healthz then says 503. */
   async start(): Promise<void> {
     const { config, redis, logger } = this.#ctx;
-    if (redis.status !== 'ready') {
-      await Promise.race([once(redis, 'ready'), sleep(5_000, undefined, { ref: false })]).catch(() => {});
-    }
-    if (redis.status === 'ready') await warnIfNotDurable(redis, config, logger);
+    if (await untilRedisReady(redis)) await warnIfNotDurable(redis, config, logger);
     this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
     await this.app.listen({ port: config.port, host: config.host });
