@@ -45,6 +45,8 @@ for (const dir of serviceDirs) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.node-version']) cpSync(join(root, file), join(out, file));
+// The dependency patches pnpm-workspace.yaml names (patchedDependencies): the install applies them.
+cpSync(join(root, 'patches'), join(out, 'patches'), { recursive: true });
 const dirs = [...new Set(serviceDirs.flatMap(closure))];
 for (const dir of dirs) {
   for (const part of ['package.json', 'src', 'README.md']) {
