@@ -1,3 +1,4 @@
+export { readAuphonicBaseUrl } from './base-url.ts';
 export {
   AuphonicClient,
   type AuphonicClientOptions,

@@ -1,3 +1,2 @@
-export { readAuphonicBaseUrl } from './auphonic.ts';
 export { explainStorageError, readStorageSettings, type StorageSettings } from './storage.ts';
 export { type ProductionWebhookSettings, readProductionWebhookUrls } from './webhook-urls.ts';

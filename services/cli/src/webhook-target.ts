@@ -1,6 +1,6 @@
-import { AuphonicClient } from '@auphonic-bridge/auphonic';
+import { AuphonicClient, readAuphonicBaseUrl } from '@auphonic-bridge/auphonic';
 import { redactString, WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
-import { type ProductionWebhookSettings, readAuphonicBaseUrl, readProductionWebhookUrls } from '@auphonic-bridge/settings';
+import { type ProductionWebhookSettings, readProductionWebhookUrls } from '@auphonic-bridge/settings';
 import type { CommandInput, CommandResult, Env } from './command.ts';
 import { UsageError } from './errors.ts';
 import { presetUuid, productionUuid } from './ids.ts';

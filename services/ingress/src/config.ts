@@ -1,3 +1,4 @@
+import { readAuphonicBaseUrl } from '@auphonic-bridge/auphonic';
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
 import { EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
@@ -94,7 +95,7 @@ function readExternalService(r: EnvReader): ExternalServiceConfig {
   if (template && !/^https?:\/\//.test(template)) r.problem('RESULT_PAGE_URL_TEMPLATE', 'must start with http:// or https://');
   const publicFiles = r.optionalString('PUBLIC_FILES_URL');
   const client = {
-    auphonicBaseUrl: r.url('AUPHONIC_BASE_URL', { default: 'https://auphonic.com', protocols: ['https:', 'http:'] }),
+    auphonicBaseUrl: readAuphonicBaseUrl(r),
     clientId: r.string('AUPHONIC_CLIENT_ID'),
     clientSecrets: [r.string('AUPHONIC_CLIENT_SECRET', { minLength: 8 }), r.optionalString('AUPHONIC_CLIENT_SECRET_PREVIOUS') ?? ''].filter(
       Boolean,

@@ -3,6 +3,15 @@ import { describe, it } from 'node:test';
 import { spawnService } from '@auphonic-bridge/testing';
 import { readConfig } from '../src/config.ts';
 
+/** The settings of External Service mode. */
+const SERVICE = {
+  AUPHONIC_CLIENT_ID: 'id',
+  AUPHONIC_CLIENT_SECRET: 'client-secret',
+  PUBLIC_URL: 'https://bridge.example',
+  ADMIN_TOKEN: 'a'.repeat(24),
+  ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+};
+
 describe('ingress config', () => {
   it('accepts a current and a previous webhook secret', () => {
     const c = readConfig({ WEBHOOK_SECRET: 'a'.repeat(16), WEBHOOK_SECRET_PREVIOUS: 'b'.repeat(16) });
@@ -20,13 +29,7 @@ describe('ingress config', () => {
   });
 
   it('stops at a malformed ENCRYPTION_KEY in External Service mode, naming it, and requires the settings of the mode', () => {
-    const service = {
-      AUPHONIC_CLIENT_ID: 'id',
-      AUPHONIC_CLIENT_SECRET: 'client-secret',
-      PUBLIC_URL: 'https://bridge.example',
-      ADMIN_TOKEN: 'a'.repeat(24),
-      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
-    };
+    const service = SERVICE;
     assert.deepEqual(readConfig(service).externalService?.encryptionKeys, [Buffer.alloc(32, 1)]);
     assert.deepEqual(readConfig(service).webhookSecrets, [], 'production webhooks are optional in this mode');
     assert.throws(() => readConfig({ ...service, ENCRYPTION_KEY: 'not-32-bytes' }), /ENCRYPTION_KEY: must be 32 bytes/);
@@ -36,14 +39,22 @@ describe('ingress config', () => {
     );
   });
 
+  it('takes AUPHONIC_BASE_URL as an origin only, as the worker does: the client secret goes there', () => {
+    const service = SERVICE;
+    assert.equal(readConfig(service).externalService?.auphonicBaseUrl.href, 'https://auphonic.com/');
+    assert.equal(
+      readConfig({ ...service, AUPHONIC_BASE_URL: 'http://127.0.0.1:8080' }).externalService?.auphonicBaseUrl.origin,
+      'http://127.0.0.1:8080',
+    );
+    for (const bad of ['https://auphonic.com/api', 'https://auphonic.com/?x=1']) {
+      assert.throws(() => readConfig({ ...service, AUPHONIC_BASE_URL: bad }), /AUPHONIC_BASE_URL: must be an origin only/);
+    }
+  });
+
   it('takes the previous ADMIN_TOKEN and ENCRYPTION_KEY while rotating, and names a malformed one', () => {
     const service = {
-      AUPHONIC_CLIENT_ID: 'id',
-      AUPHONIC_CLIENT_SECRET: 'client-secret',
-      PUBLIC_URL: 'https://bridge.example',
-      ADMIN_TOKEN: 'a'.repeat(24),
+      ...SERVICE,
       ADMIN_TOKEN_PREVIOUS: 'b'.repeat(24),
-      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
       ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 2).toString('hex'),
     };
     const c = readConfig(service).externalService;

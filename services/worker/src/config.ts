@@ -1,7 +1,8 @@
+import { readAuphonicBaseUrl } from '@auphonic-bridge/auphonic';
 import { readEncryptionKeys } from '@auphonic-bridge/connections';
 import { type RedisSettings, readRedisSettings } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, EnvReader, readLogLevel } from '@auphonic-bridge/runtime';
-import { readAuphonicBaseUrl, readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
+import { readProductionWebhookUrls, readStorageSettings, type StorageSettings } from '@auphonic-bridge/settings';
 import type { NotifySettings } from './notify/deliver.ts';
 import { parseWebhookSecret } from './notify/signature.ts';
 
