@@ -27,11 +27,14 @@ COPY --from=build --chown=root:root /bundles/ingress /app
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN mkdir "$NODE_COMPILE_CACHE" && chown node:node "$NODE_COMPILE_CACHE"
 USER node
-RUN node --import ./packages/runtime/src/compile-cache.mjs packages/runtime/src/warm-compile-cache.mjs services/ingress/src/main.ts
+# --no-allocation-site-pretenuring: under a stream of webhooks V8 sometimes began allocating
+# request objects in the old generation, and from then on every scavenge promoted nearly all
+# of the young one (scavenges of 13-16 ms, p99 18-22 ms, in 3 of 8 runs; never with the flag).
+RUN node --no-allocation-site-pretenuring --import ./packages/runtime/src/compile-cache.mjs packages/runtime/src/warm-compile-cache.mjs services/ingress/src/main.ts
 # 3000: webhooks, OAuth, admin API, probes. 9464 (METRICS_PORT): /metrics and /queue-depth, keep it private.
 EXPOSE 3000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--import", "./packages/runtime/src/compile-cache.mjs", "services/ingress/src/main.ts"]
+CMD ["node", "--no-allocation-site-pretenuring", "--import", "./packages/runtime/src/compile-cache.mjs", "services/ingress/src/main.ts"]
 
 FROM runtime AS worker
 COPY --from=build --chown=root:root /bundles/worker /app
