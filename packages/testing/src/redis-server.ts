@@ -16,13 +16,40 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-/** A free TCP port on loopback. */
+/**
+ * Ports below Linux's ephemeral range (32768-60999): the kernel gives those to every listen(0)
+ * and outgoing connection, so a port taken from there can be handed to another test's server
+ * before ours binds it. The likely cause of a bundle test, under load, that saw /healthz answer
+ * while its service was still loading (it was then killed before it handled SIGTERM).
+ */
+const LOW = 20_000;
+const HIGH = 32_000;
+
+/** A free TCP port on loopback, chosen at random below the ephemeral range (else any free one). */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    if (await bindable(port)) return port;
+  }
+  return listenOn(0);
+}
+
+async function bindable(port: number): Promise<boolean> {
+  return listenOn(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function listenOn(port: number): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
-  return port;
+  return bound;
 }
 
 /** One redis-server process (a data node, or a sentinel with `--sentinel`) on a port of its own. */
