@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from './settings.ts';
@@ -95,8 +94,17 @@ export function duplicateForBlocking(connection: RedisConnection): RedisConnecti
  * listens, so that /healthz is not 503 only because Redis was still connecting; it listens either way.
  */
 export async function untilRedisReady(redis: RedisConnection, ms = 5_000): Promise<boolean> {
-  if (redis.status !== 'ready') await Promise.race([once(redis, 'ready'), sleep(ms, undefined, { ref: false })]).catch(() => {});
-  return redis.status === 'ready';
+  const isReady = () => redis.status === 'ready';
+  if (isReady()) return true;
+  // Not events.once: it gives up at the first 'error', and a refused connection is one while Redis starts.
+  let onReady: (() => void) | undefined;
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+    redis.once('ready', resolve);
+  });
+  await Promise.race([ready, sleep(ms, undefined, { ref: false })]);
+  if (onReady) redis.off('ready', onReady);
+  return isReady();
 }
 
 /** Whether Redis answers a PING within the time: what /healthz asks. */

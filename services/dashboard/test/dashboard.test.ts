@@ -69,3 +69,28 @@ describe('dashboard', () => {
     assert.equal(readConfig({ DASHBOARD_OPEN: 'true' }).credentials, null);
   });
 });
+
+describe('dashboard start', () => {
+  it('gives Redis a moment: started while Redis comes up, it is ready once start() resolves', async () => {
+    const redis = await startRedis();
+    await redis.stop();
+    const config = readConfig({
+      REDIS_URL: redis.url.toString(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DASHBOARD_USER: USER,
+      DASHBOARD_PASSWORD: PASSWORD,
+    });
+    const dashboard = DashboardService.create(config, createLogger({ service: 'dashboard', level: 'silent' }));
+    try {
+      const starting = dashboard.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await redis.restart();
+      await starting;
+      assert.equal((await fetch(`${dashboard.url}/healthz`)).status, 200);
+    } finally {
+      await dashboard.destroy();
+      await redis.close();
+    }
+  });
+});
