@@ -9,18 +9,16 @@ const USER = 'ops';
 const PASSWORD = 'correct horse battery';
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
+/** A dashboard on a free port over this Redis, with the test's credentials. */
+const configFor = (redis: TestRedis) =>
+  readConfig({ REDIS_URL: redis.url.toString(), PORT: '0', HOST: '127.0.0.1', DASHBOARD_USER: USER, DASHBOARD_PASSWORD: PASSWORD });
+
 describe('dashboard', () => {
   let redis: TestRedis;
   let dashboard: DashboardService;
   before(async () => {
     redis = await startRedis();
-    const config = readConfig({
-      REDIS_URL: redis.url.toString(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DASHBOARD_USER: USER,
-      DASHBOARD_PASSWORD: PASSWORD,
-    });
+    const config = configFor(redis);
     dashboard = DashboardService.create(config, createLogger({ service: 'dashboard', level: 'warn', destination: new LogCapture() }));
     await dashboard.start();
   });
@@ -74,13 +72,7 @@ describe('dashboard start', () => {
   it('gives Redis a moment: started while Redis comes up, it is ready once start() resolves', async () => {
     const redis = await startRedis();
     await redis.stop();
-    const config = readConfig({
-      REDIS_URL: redis.url.toString(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DASHBOARD_USER: USER,
-      DASHBOARD_PASSWORD: PASSWORD,
-    });
+    const config = configFor(redis);
     const dashboard = DashboardService.create(config, createLogger({ service: 'dashboard', level: 'silent' }));
     try {
       const starting = dashboard.start();
