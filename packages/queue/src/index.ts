@@ -16,7 +16,13 @@ export {
   type ReconcileJobData,
 } from './contract.ts';
 export { addNotification, createNotificationQueue, type NotificationQueue } from './notification-queue.ts';
-export { addProductionJob, createProductionQueue, ProductionJobBatcher, type ProductionQueue } from './production-queue.ts';
+export {
+  addProductionJob,
+  addProductionJobId,
+  createProductionQueue,
+  ProductionJobBatcher,
+  type ProductionQueue,
+} from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export {
   type ConnectionOptions,

@@ -61,13 +61,13 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
     ? new ProductionJobBatcher(waiting.queue, waiting.redis, { afterBatch: (deadline) => afterBatch(waiting, deadline) })
     : new ProductionJobBatcher(queue, connection);
   const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
-    if (!waiting) return (await batcher.add(job, deadline)).id as string;
+    if (!waiting) return batcher.add(job, deadline);
     await waiting.connected();
     const generation = waiting.generation();
     const added = await batcher.add(job, deadline);
     // Reconnected between the add and the wait (a failover): the wait counted the new connection's writes, not the job.
     if (waiting.generation() !== generation) throw new Error('the connection to Redis changed while the job was added');
-    return added.id as string;
+    return added;
   };
   const deadlines = new Deadlines();
   return {
