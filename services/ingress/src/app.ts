@@ -1,13 +1,13 @@
 import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { IngressMetrics } from '@auphonic-bridge/metrics';
 import type { ReconcileQueue, RedisConnection } from '@auphonic-bridge/queue';
-import { type Logger, type Readiness, WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
+import type { Logger, Readiness } from '@auphonic-bridge/runtime';
 import Fastify, { type FastifyError } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError, redisUnavailable } from './errors.ts';
 import { htmlPage } from './html-page.ts';
-import { RouteLogController } from './log-controller.ts';
+import { logCompletion, RouteLogController } from './log-controller.ts';
 import { openApi } from './openapi.ts';
 import { lazyChild } from './request-logger.ts';
 import { adminConnectionRoutes } from './routes/admin-connections.ts';
@@ -16,6 +16,7 @@ import { oauthRoutes } from './routes/oauth.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { productionWebhookRoutes } from './routes/production-webhook.ts';
 import { serviceWebhookRoutes } from './routes/service-webhook.ts';
+import { webhookCounts, webhookRoute } from './webhook-counts.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -36,9 +37,11 @@ export interface AppDeps {
 /** The HTTP app: routes and error shape, no process concerns (see service.ts). */
 export function buildApp(deps: AppDeps) {
   const app = Fastify({
-    loggerInstance: deps.logger,
+    // No loggerInstance: given one, Fastify adds 'finish' and 'error' listeners to every response to log
+    // its completion, which every webhook pays for even when nothing is logged. Requests get our logger
+    // through the child factory instead, and completions are logged by a hook added only when written.
+    childLoggerFactory: (_fastifyLogger, bindings) => lazyChild(deps.logger, bindings),
     logController: new RouteLogController(),
-    childLoggerFactory: (logger, bindings) => lazyChild(logger as Logger, bindings),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     bodyLimit: deps.bodyLimit,
@@ -47,11 +50,15 @@ export function buildApp(deps: AppDeps) {
     ajv: { customOptions: { removeAdditional: false } },
   });
 
+  const counts = webhookCounts(deps.metrics);
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const unavailable = statusCode >= 500 && !(err instanceof HttpError) && redisUnavailable(err, deps.redis);
+    const route = webhookRoute(request.routeOptions.url);
+    if (route) counts.refused(route, unavailable ? 503 : statusCode);
     if (statusCode >= 500 && !(err instanceof HttpError)) {
       // The admin API and the connect pages while Redis is away: as the webhooks, 503 and try again, not a 500.
-      if (redisUnavailable(err, deps.redis)) {
+      if (unavailable) {
         request.log.warn({ err: String(err) }, 'Redis unavailable');
         reply.header('retry-after', '5');
         if (request.routeOptions.url?.startsWith('/oauth/')) {
@@ -68,20 +75,18 @@ export function buildApp(deps: AppDeps) {
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
 
-  // Callback style: an async hook costs a promise on every request.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = webhookRouteLabel(request.routeOptions.url);
-    if (route) {
-      deps.metrics.webhooksReceived.inc({ route });
-      if (reply.statusCode >= 400) deps.metrics.webhooksRefused.inc({ route, reason: refusalReason(reply.statusCode) });
-    }
-    done();
-  });
+  // Only when the line would be written: an onResponse hook costs every request two listeners.
+  if (deps.logger.isLevelEnabled('info')) app.addHook('onResponse', logCompletion);
 
   app.register(openApi);
   app.register(operationsRoutes, { isReady: deps.isReady });
   if (deps.webhookSecrets.length > 0) {
-    app.register(productionWebhookRoutes, { secrets: deps.webhookSecrets, bodyLimit: deps.bodyLimit, enqueuer: deps.enqueuer });
+    app.register(productionWebhookRoutes, {
+      secrets: deps.webhookSecrets,
+      bodyLimit: deps.bodyLimit,
+      enqueuer: deps.enqueuer,
+      accepted: () => counts.accepted('production'),
+    });
   }
   if (deps.adminTokens.length > 0) {
     app.register(adminProductionRoutes, { adminTokens: deps.adminTokens, enqueuer: deps.enqueuer, store: deps.service?.store ?? null });
@@ -90,6 +95,7 @@ export function buildApp(deps: AppDeps) {
     app.register(serviceWebhookRoutes, {
       ...deps.service,
       enqueuer: deps.enqueuer,
+      accepted: () => counts.accepted('service'),
       bodyLimit: deps.bodyLimit,
       redis: deps.redis,
       keyPrefix: deps.keyPrefix,
@@ -101,12 +107,6 @@ export function buildApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof buildApp>;
-
-function webhookRouteLabel(url: string | undefined): string | null {
-  if (url?.startsWith(WEBHOOK_PATHS.production)) return 'production';
-  if (url?.startsWith(WEBHOOK_PATHS.service)) return 'service';
-  return null;
-}
 
 /** Fastify's own errors (FST_…) answer with our codes, the same for every route. */
 const CODES_BY_STATUS: Record<number, string> = {
@@ -120,18 +120,4 @@ const CODES_BY_STATUS: Record<number, string> = {
 function stableCode(err: FastifyError | HttpError, statusCode: number): string {
   if (err instanceof HttpError) return err.code;
   return CODES_BY_STATUS[statusCode] ?? 'ERR_BAD_REQUEST';
-}
-
-const REASONS: Record<number, string> = {
-  400: 'bad_request',
-  401: 'bad_signature',
-  404: 'unknown_secret_or_connection',
-  413: 'too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'queue_unavailable',
-};
-
-function refusalReason(statusCode: number): string {
-  return REASONS[statusCode] ?? `http_${statusCode}`;
 }

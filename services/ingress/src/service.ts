@@ -55,6 +55,8 @@ export class IngressService implements Service {
     this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
     await this.app.listen({ port: config.port, host: config.host });
+    // Fastify has no logger of its own here (see app.ts), so it does not say this itself.
+    logger.info({ url: this.url, metrics: this.metricsUrl }, 'listening');
   }
 
   /** Stops taking requests, lets those in flight finish, then lets go of Redis. */

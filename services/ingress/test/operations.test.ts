@@ -49,6 +49,28 @@ describe('ingress operations endpoints', () => {
     assert.match(after, /process_resident_memory_bytes/);
   });
 
+  it("logs each answered request once, by its route (never the URL's secret), with the request id its other lines carry", async () => {
+    const before = f.logs.lines.length;
+    assert.equal((await fetch(f.webhookUrl(), form({ uuid: 'ShfFXnXeAiHoB8U4uFJQS4', status: '3' }))).status, 200);
+    assert.equal((await fetch(f.webhookUrl('wrong-secret-0123456789'), form({}))).status, 404);
+    // Written once the answer has gone: give the response's 'finish' a moment.
+    await new Promise((r) => setTimeout(r, 50));
+    const records = f.logs.records().slice(before);
+    const completed = records.filter((r) => r.msg === 'request completed');
+    assert.deepEqual(
+      completed.map((r) => [r.route, r.statusCode]),
+      [
+        ['/webhooks/auphonic/:secret', 200],
+        ['/webhooks/auphonic/:secret', 404],
+      ],
+    );
+    const queued = records.find((r) => r.msg === 'production webhook queued');
+    assert.ok(queued?.reqId, 'the route logs with a request id');
+    assert.equal(completed[0]?.reqId, queued?.reqId);
+    assert.notEqual(completed[1]?.reqId, queued?.reqId);
+    assert.ok(!records.some((r) => JSON.stringify(r).includes('wrong-secret')), 'no URL is logged');
+  });
+
   it('reports the runnable queue depth for autoscaling, 0 while the queue is paused', async () => {
     await f.queue.obliterate({ force: true });
     for (const uuid of ['AAAAAAAAAAAAAAAAAAAAA1', 'AAAAAAAAAAAAAAAAAAAAA2']) await fetch(f.webhookUrl(), form({ uuid, status: '3' }));

@@ -13,6 +13,8 @@ export interface ProductionWebhookOptions {
   secrets: readonly string[];
   bodyLimit: number;
   enqueuer: Enqueuer;
+  /** Counts a delivery that was accepted (the error handler counts the refused ones). */
+  accepted: () => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function productionWebhookRoutes(instance: FastifyInstance, opts: P
         request.log = request.log.child({ uuid: webhook.uuid });
         throw err;
       }
+      opts.accepted();
       request.log.info({ uuid: webhook.uuid, reportedStatus: webhook.status }, 'production webhook queued');
       return reply.code(200).send({ status: 'queued', uuid: webhook.uuid });
     },

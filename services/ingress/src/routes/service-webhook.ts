@@ -16,6 +16,8 @@ export interface ServiceWebhookOptions {
   config: ExternalServiceConfig;
   store: ConnectionStore;
   enqueuer: Enqueuer;
+  /** Counts a delivery that was accepted (the error handler counts the refused ones). */
+  accepted: () => void;
   /** WEBHOOK_BODY_LIMIT. */
   bodyLimit: number;
   /** Where the rate limit counts, shared by every ingress replica, under the bridge's key prefix. */
@@ -100,6 +102,7 @@ export async function serviceWebhookRoutes(instance: FastifyInstance, opts: Serv
         reportedStatus: null,
         customData: webhook.customData,
       });
+      opts.accepted();
       request.log.info('service webhook queued');
       const result = config.resultWaitMs > 0 ? await enqueuer.waitForResult(jobId, config.resultWaitMs) : undefined;
       const answer: Record<string, string> = {};
