@@ -21,11 +21,43 @@ export interface ProductionWebhookOptions {
  * POST /webhooks/auphonic/:secret — Auphonic's production webhook, as a form
  * and, when that failed, again as multipart. The body is not signed: the URL
  * secret admits it, and the worker trusts only what the API then says.
- * Encapsulated, so its body parsers apply to this route only.
+ *
+ * Two routes on one URL, told apart by the body's type: @fastify/multipart
+ * gives every request of the context it is registered in two async hooks and
+ * a 'close' listener (for temporary files, which we never write), so only the
+ * multipart retry's route has it, and the form post, nearly every webhook,
+ * pays nothing for it. Each is encapsulated, so its body parser applies to it
+ * alone.
  */
 export async function productionWebhookRoutes(instance: FastifyInstance, opts: ProductionWebhookOptions): Promise<void> {
-  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  instance.addConstraintStrategy(BODY_KIND);
   const knownSecret = secretMatcher(opts.secrets);
+  await instance.register(formRoute, { ...opts, knownSecret });
+  await instance.register(multipartRoute, { ...opts, knownSecret });
+}
+
+type RouteOptions = ProductionWebhookOptions & { knownSecret: (candidate: string) => boolean };
+
+/** Which route a webhook's body goes to: multipart, or every other type (the form's route answers 415 to those). */
+type Strategy = Parameters<FastifyInstance['addConstraintStrategy']>[0];
+type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
+const BODY_KIND: Strategy = {
+  name: 'webhookBody',
+  storage() {
+    const handlers = new Map<unknown, Handler>();
+    return {
+      get: (kind) => handlers.get(kind) ?? null,
+      set: (kind, handler) => {
+        handlers.set(kind, handler);
+      },
+    };
+  },
+  deriveConstraint: (req) => (MULTIPART.test(req.headers['content-type'] ?? '') ? 'multipart' : 'other'),
+};
+const MULTIPART = /^\s*multipart\/form-data/i;
+
+async function formRoute(instance: FastifyInstance, opts: RouteOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => {
     try {
@@ -34,6 +66,15 @@ export async function productionWebhookRoutes(instance: FastifyInstance, opts: P
       done(err as Error, undefined);
     }
   });
+  app.post(`${WEBHOOK_PATHS.production}:secret`, {
+    ...routeOptions(opts),
+    handler: (request) => accept(opts, request, (request.body as unknown as WebhookFields | undefined) ?? new WebhookFields()),
+  });
+}
+
+async function multipartRoute(instance: FastifyInstance, opts: RouteOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  app.removeAllContentTypeParsers();
   await app.register(multipart, {
     limits: {
       fields: MAX_WEBHOOK_FIELDS,
@@ -45,14 +86,25 @@ export async function productionWebhookRoutes(instance: FastifyInstance, opts: P
       headerPairs: 20,
     },
   });
-
+  const route = routeOptions(opts);
   app.post(`${WEBHOOK_PATHS.production}:secret`, {
+    ...route,
+    constraints: { webhookBody: 'multipart' },
+    // The form's route documents both.
+    schema: { ...route.schema, hide: true },
+    handler: async (request, reply) => accept(opts, request, await multipartFields(request, reply, opts.bodyLimit)),
+  });
+}
+
+/** What the two routes share: the document, the secret check, the size check. */
+function routeOptions(opts: RouteOptions) {
+  return {
     bodyLimit: opts.bodyLimit,
     schema: {
       summary: "Auphonic's production webhook: form-encoded, then the same fields as multipart when the form was refused",
       consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
       params: SecretParams,
-      // Describes what Auphonic sends; the parsers below refuse what does not fit, with a better reason than a schema's.
+      // Describes what Auphonic sends; the parsers refuse what does not fit, with a better reason than a schema's.
       body: ProductionWebhookFields,
       response: {
         200: Queued,
@@ -69,31 +121,29 @@ export async function productionWebhookRoutes(instance: FastifyInstance, opts: P
     validatorCompiler: () => () => true,
     // Before the body is read: strangers' bodies are not parsed at all.
     // Callback style, as every hook on this path: an async one costs a promise per request.
-    onRequest: (request, _reply, done) => {
-      if (!knownSecret(request.params.secret)) {
+    onRequest: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+      if (!opts.knownSecret((request.params as { secret: string }).secret)) {
         request.log.warn({ remote: request.ip }, 'webhook with an unknown secret refused');
         return done(unknownWebhook());
       }
       const length = Number(request.headers['content-length']);
       done(length > opts.bodyLimit ? bodyTooLarge() : undefined);
     },
-    handler: async (request, reply) => {
-      const fields = request.isMultipart()
-        ? await multipartFields(request, reply, opts.bodyLimit)
-        : ((request.body as unknown as WebhookFields | undefined) ?? new WebhookFields());
-      const webhook = parseProductionWebhook(fields);
-      try {
-        await opts.enqueuer.enqueueProduction({ uuid: webhook.uuid, owner: { kind: 'account' }, reportedStatus: webhook.status });
-      } catch (err) {
-        // A child logger costs on every request: made only when the error's log line needs the uuid.
-        request.log = request.log.child({ uuid: webhook.uuid });
-        throw err;
-      }
-      opts.accepted();
-      request.log.info({ uuid: webhook.uuid, reportedStatus: webhook.status }, 'production webhook queued');
-      return reply.code(200).send({ status: 'queued', uuid: webhook.uuid });
-    },
-  });
+  };
+}
+
+async function accept(opts: RouteOptions, request: FastifyRequest, fields: WebhookFields): Promise<{ status: 'queued'; uuid: string }> {
+  const webhook = parseProductionWebhook(fields);
+  try {
+    await opts.enqueuer.enqueueProduction({ uuid: webhook.uuid, owner: { kind: 'account' }, reportedStatus: webhook.status });
+  } catch (err) {
+    // A child logger costs on every request: made only when the error's log line needs the uuid.
+    request.log = request.log.child({ uuid: webhook.uuid });
+    throw err;
+  }
+  opts.accepted();
+  request.log.info({ uuid: webhook.uuid, reportedStatus: webhook.status }, 'production webhook queued');
+  return { status: 'queued', uuid: webhook.uuid };
 }
 
 function formFields(body: string): WebhookFields {
