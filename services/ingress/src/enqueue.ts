@@ -60,8 +60,7 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
   const batcher = waiting
     ? new ProductionJobBatcher(waiting.queue, waiting.redis, { afterBatch: (deadline) => afterBatch(waiting, deadline) })
     : new ProductionJobBatcher(queue, connection);
-  const durable = async (job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
-    if (!waiting) return batcher.add(job, deadline);
+  const durable = async (waiting: WaitingQueue, job: Parameters<Enqueuer['enqueueProduction']>[0], deadline: number) => {
     await waiting.connected();
     const generation = waiting.generation();
     const added = await batcher.add(job, deadline);
@@ -70,13 +69,16 @@ export function createEnqueuer(queue: ProductionQueue, connection: RedisConnecti
     return added;
   };
   const deadlines = new Deadlines();
+  const late = () => new Error('enqueue timed out');
+  const unavailable = (err: unknown): never => {
+    throw Object.assign(queueUnavailable(), { cause: err });
+  };
   return {
-    async enqueueProduction(job) {
-      try {
-        return await deadlines.within(durable(job, Date.now() + opts.timeoutMs), opts.timeoutMs, () => new Error('enqueue timed out'));
-      } catch (err) {
-        throw Object.assign(queueUnavailable(), { cause: err });
-      }
+    // Not async, and no wrapper for the common case: each promise layer is paid by every webhook.
+    enqueueProduction(job) {
+      const deadline = Date.now() + opts.timeoutMs;
+      const work = waiting ? durable(waiting, job, deadline) : batcher.add(job, deadline);
+      return deadlines.within(work, opts.timeoutMs, late).catch(unavailable);
     },
     async waitForResult(jobId, timeoutMs) {
       try {
