@@ -81,9 +81,21 @@ describe('webhook refusals (app.inject, a stub enqueuer)', () => {
     });
   }
 
-  it('production webhook: a wrong secret is a 404, whatever the body', async () => {
-    const res = await app.inject({ method: 'POST', url: '/webhooks/auphonic/wrong-secret-0123456789', ...form(`uuid=${UUID}&status=3`) });
-    assert.equal(res.statusCode, 404);
+  it('production webhook: a wrong secret is a 404, whatever the body (form, multipart, another type, none)', async () => {
+    const boundary = 'b0undary';
+    const bodies = [
+      form(`uuid=${UUID}&status=3`),
+      {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: `--${boundary}\r\ncontent-disposition: form-data; name="uuid"\r\n\r\n${UUID}\r\n--${boundary}--\r\n`,
+      },
+      { headers: { 'content-type': 'text/plain' }, payload: 'hello' },
+      {},
+    ];
+    for (const body of bodies) {
+      const res = await app.inject({ method: 'POST', url: '/webhooks/auphonic/wrong-secret-0123456789', ...body });
+      assert.equal(res.statusCode, 404, JSON.stringify(body.headers ?? 'no body'));
+    }
     assert.deepEqual(queued, []);
   });
 
