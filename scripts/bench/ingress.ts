@@ -1,6 +1,6 @@
 // Ingress against the bare handler (bare-handler.ts), same Redis, wrk as the load generator, in
 // alternating rounds; the ratio of their throughputs and both p99s. wrk must be on the PATH
-// (Debian: apt-get install wrk). BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (32).
+// (Debian: apt-get install wrk). BENCH_ROUNDS (5: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { freePort, spawnService, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { type Bench, out, ratio } from './common.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LUA = fileURLToPath(new URL('./webhooks.lua', import.meta.url));
