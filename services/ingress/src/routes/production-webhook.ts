@@ -39,6 +39,7 @@ export async function productionWebhookRoutes(instance: FastifyInstance, opts: P
 type RouteOptions = ProductionWebhookOptions & { knownSecret: (candidate: string) => boolean };
 
 /** Which route a webhook's body goes to: multipart, or every other type (the form's route answers 415 to those). */
+const MULTIPART = /^\s*multipart\/form-data/i;
 type Strategy = Parameters<FastifyInstance['addConstraintStrategy']>[0];
 type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
 const BODY_KIND: Strategy = {
@@ -54,8 +55,6 @@ const BODY_KIND: Strategy = {
   },
   deriveConstraint: (req) => (MULTIPART.test(req.headers['content-type'] ?? '') ? 'multipart' : 'other'),
 };
-const MULTIPART = /^\s*multipart\/form-data/i;
-
 async function formRoute(instance: FastifyInstance, opts: RouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.removeAllContentTypeParsers();
