@@ -59,6 +59,16 @@ export async function runScript(script: string, args: readonly string[], env: Re
   return { code: code ?? signal ?? 'unknown', stdout, stderr };
 }
 
+/**
+ * Services still running when the process exits are killed then, not left behind holding their
+ * ports. (A test must still stop what it started, in a finally: a running service's pipes keep
+ * the test file's process, and so the whole test run, waiting.)
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Runs a service as `pnpm start:<name>` does, with exactly the given environment (plus PATH). */
 export function spawnService(name: string, env: Record<string, string>, opts: { cwd?: string } = {}): SpawnedService {
   const child = spawn(process.execPath, startArgs(name), {
@@ -66,6 +76,8 @@ export function spawnService(name: string, env: Record<string, string>, opts: { 
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();

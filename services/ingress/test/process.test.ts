@@ -21,13 +21,16 @@ describe('ingress process (pnpm start:ingress)', () => {
       METRICS_PORT: '0',
     });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${base}/healthz`)).status === 200, 'ingress to be healthy');
-    const res = await fetch(`${base}/webhooks/auphonic/${SECRET}`, {
-      method: 'POST',
-      body: new URLSearchParams({ uuid: 'ShfFXnXeAiHoB8U4uFJQS3', status: '3' }),
-    });
-    assert.equal(res.status, 200);
-    assert.equal(await ingress.stop('SIGTERM'), 0);
+    try {
+      await waitFor(async () => (await fetch(`${base}/healthz`)).status === 200, 'ingress to be healthy');
+      const res = await fetch(`${base}/webhooks/auphonic/${SECRET}`, {
+        method: 'POST',
+        body: new URLSearchParams({ uuid: 'ShfFXnXeAiHoB8U4uFJQS3', status: '3' }),
+      });
+      assert.equal(res.status, 200);
+    } finally {
+      assert.equal(await ingress.stop('SIGTERM'), 0);
+    }
     const lines = ingress
       .output()
       .trim()
