@@ -55,6 +55,7 @@ const BODY_KIND: Strategy = {
   },
   deriveConstraint: (req) => (MULTIPART.test(req.headers['content-type'] ?? '') ? 'multipart' : 'other'),
 };
+
 async function formRoute(instance: FastifyInstance, opts: RouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.removeAllContentTypeParsers();
