@@ -1,8 +1,11 @@
 // Ingress against the bare handler (bare-handler.ts), same Redis, wrk as the load generator, in
 // alternating rounds; the ratio of their throughputs and both p99s. wrk must be on the PATH
-// (Debian: apt-get install wrk). BENCH_ROUNDS (5: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32).
+// (Debian: apt-get install wrk). BENCH_ROUNDS (5: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32),
+// BENCH_LOG_LEVEL (warn: the ingress's LOG_LEVEL; at info it writes a line per request).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, spawnService, waitFor } from '@auphonic-bridge/testing';
@@ -12,6 +15,7 @@ import { type Bench, out, ratio } from './common.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 const LUA = fileURLToPath(new URL('./webhooks.lua', import.meta.url));
 
 interface Round {
@@ -34,15 +38,21 @@ export async function benchIngress(bench: Bench): Promise<void> {
   const secret = randomBytes(16).toString('hex');
   const oursPort = await freePort();
   const barePort = await freePort();
-  const env = { REDIS_URL: bench.redis.url.toString(), LOG_LEVEL: 'warn' };
-  const ours = spawnService('ingress', {
-    ...env,
-    NODE_COMPILE_CACHE: bench.compileCache.ingress,
-    WEBHOOK_SECRET: secret,
-    PORT: String(oursPort),
-    HOST: '127.0.0.1',
-    METRICS_PORT: '0',
-  });
+  const env = { REDIS_URL: bench.redis.url.toString(), LOG_LEVEL };
+  // Its log lines to a file, as a container's to its log driver: not into this process's memory.
+  const log = await open(join(bench.work, 'ingress.log'), 'w');
+  const ours = spawnService(
+    'ingress',
+    {
+      ...env,
+      NODE_COMPILE_CACHE: bench.compileCache.ingress,
+      WEBHOOK_SECRET: secret,
+      PORT: String(oursPort),
+      HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+    },
+    { logFd: log.fd },
+  );
   const bare = spawn(process.execPath, [fileURLToPath(new URL('./bare-handler.ts', import.meta.url))], {
     env: { ...process.env, ...env, BARE_PORT: String(barePort) },
     stdio: 'ignore',
@@ -82,7 +92,7 @@ export async function benchIngress(bench: Bench): Promise<void> {
     const b = summary('bare');
     const o = summary('ours');
     out(
-      `ingress vs a bare Fastify + BullMQ handler, same Redis, wrk -t2 -c${CONNECTIONS}, ${ROUNDS} alternating rounds of ${SECONDS} s (medians):`,
+      `ingress vs a bare Fastify + BullMQ handler, same Redis, wrk -t2 -c${CONNECTIONS}, ${ROUNDS} alternating rounds of ${SECONDS} s (medians), LOG_LEVEL=${LOG_LEVEL}:`,
     );
     out(
       `  ratio ${ratio(o.rps, b.rps)} (ours ${o.rps.toFixed(0)}/s, bare ${b.rps.toFixed(0)}/s); p99 ours ${o.p99.toFixed(2)} ms, bare ${b.p99.toFixed(2)} ms; p50 ours ${o.p50.toFixed(2)} ms, bare ${b.p50.toFixed(2)} ms`,
@@ -98,6 +108,7 @@ export async function benchIngress(bench: Bench): Promise<void> {
     await redis.flushall().catch(() => {});
     redis.disconnect();
     await ours.stop();
+    await log.close();
     bare.kill('SIGTERM');
   }
 }

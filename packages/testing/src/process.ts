@@ -69,12 +69,16 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Runs a service as `pnpm start:<name>` does, with exactly the given environment (plus PATH). */
-export function spawnService(name: string, env: Record<string, string>, opts: { cwd?: string } = {}): SpawnedService {
+/**
+ * Runs a service as `pnpm start:<name>` does, with exactly the given environment (plus PATH).
+ * `logFd`: its stdout and stderr go to that file descriptor (a benchmark's log file, as a
+ * container's go to its log driver), and `output()` stays empty.
+ */
+export function spawnService(name: string, env: Record<string, string>, opts: { cwd?: string; logFd?: number } = {}): SpawnedService {
   const child = spawn(process.execPath, startArgs(name), {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', opts.logFd ?? 'pipe', opts.logFd ?? 'pipe'],
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
