@@ -19,16 +19,35 @@ export class RouteLogController extends LogController {
   }
 }
 
-/** The line for each answered request; an onResponse hook (callback style: an async one costs a promise). */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a handler has to say in its request's one line, instead of "request completed" (see logCompletion). */
+    logNote: LogNote | null;
+  }
+}
+
+export interface LogNote {
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The one line for each answered request; an onResponse hook (callback style: an async one
+ * costs a promise). A handler's note (an accepted webhook's uuid) goes into it rather than
+ * into a line of its own: a pino line costs about 9 µs here, mostly redaction, a sixth of
+ * what the ingress spends on a webhook.
+ */
 export const logCompletion: onResponseHookHandler = (request, reply, done) => {
+  const note = request.logNote;
   request.log.info(
     {
+      ...note?.fields,
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
       statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     },
-    'request completed',
+    note?.msg ?? 'request completed',
   );
   done();
 };

@@ -49,25 +49,27 @@ describe('ingress operations endpoints', () => {
     assert.match(after, /process_resident_memory_bytes/);
   });
 
-  it("logs each answered request once, by its route (never the URL's secret), with the request id its other lines carry", async () => {
+  it("logs each answered request in one line, by its route (never the URL's secret), an accepted webhook's with its uuid", async () => {
     const before = f.logs.lines.length;
     assert.equal((await fetch(f.webhookUrl(), form({ uuid: 'ShfFXnXeAiHoB8U4uFJQS4', status: '3' }))).status, 200);
     assert.equal((await fetch(f.webhookUrl('wrong-secret-0123456789'), form({}))).status, 404);
     // Written once the answer has gone: give the response's 'finish' a moment.
     await new Promise((r) => setTimeout(r, 50));
     const records = f.logs.records().slice(before);
-    const completed = records.filter((r) => r.msg === 'request completed');
+    const answered = records.filter((r) => r.statusCode !== undefined);
     assert.deepEqual(
-      completed.map((r) => [r.route, r.statusCode]),
+      answered.map((r) => [r.msg, r.route, r.statusCode, r.uuid, r.reportedStatus]),
       [
-        ['/webhooks/auphonic/:secret', 200],
-        ['/webhooks/auphonic/:secret', 404],
+        ['production webhook queued', '/webhooks/auphonic/:secret', 200, 'ShfFXnXeAiHoB8U4uFJQS4', 3],
+        ['request completed', '/webhooks/auphonic/:secret', 404, undefined, undefined],
       ],
     );
-    const queued = records.find((r) => r.msg === 'production webhook queued');
-    assert.ok(queued?.reqId, 'the route logs with a request id');
-    assert.equal(completed[0]?.reqId, queued?.reqId);
-    assert.notEqual(completed[1]?.reqId, queued?.reqId);
+    assert.ok(answered.every((r) => typeof r.reqId === 'string' && typeof r.ms === 'number'));
+    // The refusal's own warning carries the same request id as its line.
+    const refused = records.find((r) => r.msg === 'webhook with an unknown secret refused');
+    assert.equal(refused?.reqId, answered[1]?.reqId);
+    assert.notEqual(answered[0]?.reqId, answered[1]?.reqId);
+    assert.equal(records.filter((r) => r.msg === 'production webhook queued').length, 1, 'one line for the accepted webhook');
     assert.ok(!records.some((r) => JSON.stringify(r).includes('wrong-secret')), 'no URL is logged');
   });
 

@@ -142,7 +142,8 @@ async function accept(opts: RouteOptions, request: FastifyRequest, fields: Webho
     throw err;
   }
   opts.accepted();
-  request.log.info({ uuid: webhook.uuid, reportedStatus: webhook.status }, 'production webhook queued');
+  // Said in the request's one line (logCompletion), once the answer has gone.
+  request.logNote = { msg: 'production webhook queued', fields: { uuid: webhook.uuid, reportedStatus: webhook.status } };
   return { status: 'queued', uuid: webhook.uuid };
 }
 
