@@ -1,25 +1,8 @@
 import { type Logger, pino } from 'pino';
 import type { EnvReader } from './env.ts';
+import { redactLogFields } from './log-redaction.ts';
 
 export type { Logger } from 'pino';
-
-// Paths that may carry credentials, removed wherever they appear in a log line.
-const redact = [
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'headers.cookie',
-  '*.headers.cookie',
-  'token',
-  '*.token',
-  'apiKey',
-  '*.apiKey',
-  'secret',
-  '*.secret',
-  'password',
-  '*.password',
-];
 
 export function createLogger(opts: {
   service: string;
@@ -27,16 +10,25 @@ export function createLogger(opts: {
   destination?: pino.DestinationStream;
   serializers?: pino.LoggerOptions['serializers'];
 }): Logger {
-  return pino(
+  const logger = pino(
     {
       level: opts.level,
       base: { service: opts.service },
-      redact: { paths: redact, censor: '[redacted]' },
+      // Credentials at a line's top level and one level down (log-redaction.ts says why not pino's redact).
+      formatters: { log: redactLogFields },
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: pino.stdSerializers.err, ...opts.serializers },
     },
     opts.destination ?? pino.destination({ sync: false }),
   );
+  // pino's bindings formatter does not apply to children: their bindings are redacted here
+  // (children are made from their parent, so they inherit this child() too).
+  type ChildFn = (this: unknown, bindings: pino.Bindings, options?: object) => unknown;
+  const child = logger.child as unknown as ChildFn;
+  logger.child = function (this: unknown, bindings: pino.Bindings, options?: object) {
+    return child.call(this, redactLogFields(bindings), options);
+  } as unknown as Logger['child'];
+  return logger;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createLogger } from '../src/logger.ts';
+
+/** A logger writing to memory, and its lines parsed. */
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).trim().split('\n'));
+      done();
+    },
+  });
+  const logger = createLogger({ service: 'test', level: 'info', destination });
+  return { logger, lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('createLogger: credentials never reach a log line', () => {
+  it('censors them at the top, one level down, and in headers one level down, and nowhere else', () => {
+    const { logger, lines, records } = capture();
+    const err = Object.assign(new Error('refused'), { token: 'SECRET01', headers: { authorization: 'Bearer SECRET02' } });
+    const headers = { authorization: 'Bearer SECRET03', cookie: 'sid=SECRET04', accept: 'audio/*' };
+    logger.info(
+      {
+        authorization: 'Bearer SECRET05',
+        token: 'SECRET06',
+        apiKey: 'SECRET07',
+        secret: 'SECRET08',
+        password: 'SECRET09',
+        headers,
+        req: { headers: { authorization: 'Bearer SECRET10', cookie: 'sid=SECRET11', host: 'bridge.example' }, url: '/x' },
+        connection: { token: 'SECRET12', apiKey: 'SECRET13', secret: 'SECRET14', password: 'SECRET15', id: 'c1' },
+        err,
+        uuid: 'ShfFXnXeAiHoB8U4uFJQS3',
+        count: 3,
+      },
+      'a line',
+    );
+    logger.child({ token: 'SECRET16', reqId: 'req-1' }).warn({ status: 3 }, 'a child line');
+    const text = lines.join('\n');
+    assert.ok(!text.includes('SECRET'), `no secret in ${text}`);
+
+    const [line, childLine] = records() as [Record<string, unknown>, Record<string, unknown>];
+    const loggedErr = line.err as Record<string, unknown>;
+    for (const key of ['authorization', 'token', 'apiKey', 'secret', 'password']) assert.equal(line[key], '[redacted]');
+    assert.deepEqual(line.headers, { authorization: '[redacted]', cookie: '[redacted]', accept: 'audio/*' });
+    assert.deepEqual(line.req, { headers: { authorization: '[redacted]', cookie: '[redacted]', host: 'bridge.example' }, url: '/x' });
+    assert.deepEqual(line.connection, {
+      token: '[redacted]',
+      apiKey: '[redacted]',
+      secret: '[redacted]',
+      password: '[redacted]',
+      id: 'c1',
+    });
+    assert.equal(loggedErr.message, 'refused', 'an error is still an error');
+    assert.match(String(loggedErr.stack), /refused/);
+    assert.equal(loggedErr.token, '[redacted]');
+    assert.deepEqual(loggedErr.headers, { authorization: '[redacted]' });
+    assert.equal(line.uuid, 'ShfFXnXeAiHoB8U4uFJQS3');
+    assert.equal(line.count, 3);
+    assert.equal(line.msg, 'a line');
+    assert.equal(childLine.token, '[redacted]');
+    assert.equal(childLine.reqId, 'req-1');
+    assert.equal(childLine.status, 3);
+
+    // What was logged is left as it was: the caller's objects are not the log's.
+    assert.equal(headers.authorization, 'Bearer SECRET03');
+    assert.equal(err.token, 'SECRET01');
+  });
+});
