@@ -1,7 +1,7 @@
 // Downloads: the worker beside curl on the same file, same server, same run (the worker does
 // download + MD5 + fsync: `curl | md5sum; sync` is the same work, `curl -o` less); peak RSS for
 // 100 MB and 1 GiB, to a directory and to S3 (s3rver), and the idle worker's RSS.
-// BENCH_FILE_MB (1024), BENCH_SMALL_MB (100).
+// BENCH_FILE_MB (1024), BENCH_SMALL_MB (100), BENCH_DOWNLOAD_ROUNDS (3).
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { API_KEY, type Bench, bigFile, ingest, out, queueOn, ratio, rss, simulat
 
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
 const SMALL_MB = Number(process.env.BENCH_SMALL_MB ?? 100);
+const ROUNDS = Number(process.env.BENCH_DOWNLOAD_ROUNDS ?? 3);
 
 export async function benchDownloads(bench: Bench): Promise<void> {
   const sim = await simulator();
@@ -62,11 +63,11 @@ export async function benchDownloads(bench: Bench): Promise<void> {
       }
     };
 
-    // Alternating, twice: the disk and the page cache are shared and noisy.
+    // Alternating rounds: the disk, the page cache and the two cores are shared and noisy.
     const rates: Record<'plain' | 'md5sync' | 'worker', number[]> = { plain: [], md5sync: [], worker: [] };
     let peakBig = 0;
     let idle = 0;
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       rates.plain.push(await curl('plain'));
       rates.md5sync.push(await curl('md5-sync'));
       const w = await worker('directory', big.uuid);
@@ -75,7 +76,9 @@ export async function benchDownloads(bench: Bench): Promise<void> {
       idle = w.idle;
     }
     const best = (xs: number[]) => Math.max(...xs);
-    out(`downloads: one ${FILE_MB} MiB file from the simulator (302 to its storage origin), on loopback, best of 2 alternating runs:`);
+    out(
+      `downloads: one ${FILE_MB} MiB file from the simulator (302 to its storage origin), on loopback, best of ${ROUNDS} alternating runs:`,
+    );
     out(
       `  worker ${best(rates.worker).toFixed(0)} MiB/s (download, MD5, fsync, record) = ${ratio(best(rates.worker), best(rates.md5sync))} of curl | md5sum; sync ` +
         `(${best(rates.md5sync).toFixed(0)} MiB/s), ${ratio(best(rates.worker), best(rates.plain))} of plain curl -o (${best(rates.plain).toFixed(0)} MiB/s)`,
