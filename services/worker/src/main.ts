@@ -1,3 +1,5 @@
+// First: sets the thread pool's size before anything starts the pool.
+import './threadpool.ts';
 import { createLogger, runService } from '@auphonic-bridge/runtime';
 import { readConfig } from './config.ts';
 import { WorkerService } from './service.ts';
