@@ -1,3 +1,5 @@
+import { REDACTED } from './redact.ts';
+
 /**
  * Log-line redaction: credentials under these keys, at a line's top level or one level down,
  * and a `headers` object's authorization and cookie there too. What pino's `redact` did with
@@ -7,7 +9,6 @@
  */
 const SECRET_KEYS = new Set(['authorization', 'token', 'apiKey', 'secret', 'password']);
 const HEADER_SECRETS = new Set(['authorization', 'cookie']);
-export const LOG_CENSOR = '[redacted]';
 
 /** The line's fields with credentials censored; the caller's objects are never changed (copies where needed). */
 export function redactLogFields(fields: Record<string, unknown>): Record<string, unknown> {
@@ -15,7 +16,7 @@ export function redactLogFields(fields: Record<string, unknown>): Record<string,
   for (const key in fields) {
     const value = fields[key];
     let clean = value;
-    if (SECRET_KEYS.has(key)) clean = value === undefined ? value : LOG_CENSOR;
+    if (SECRET_KEYS.has(key)) clean = value === undefined ? value : REDACTED;
     else if (typeof value === 'object' && value !== null) clean = censorWithin(value as Record<string, unknown>, key === 'headers', true);
     if (clean !== value) {
       copy ??= { ...fields };
@@ -35,7 +36,7 @@ function censorWithin(value: Record<string, unknown>, isHeaders: boolean, deeper
   for (const key of Object.keys(value)) {
     const inner = value[key];
     if (inner === undefined) continue;
-    if (SECRET_KEYS.has(key) || (isHeaders && HEADER_SECRETS.has(key))) set(key, LOG_CENSOR);
+    if (SECRET_KEYS.has(key) || (isHeaders && HEADER_SECRETS.has(key))) set(key, REDACTED);
     else if (deeper && key === 'headers' && typeof inner === 'object' && inner !== null) {
       const clean = censorWithin(inner as Record<string, unknown>, true, false);
       if (clean !== inner) set(key, clean);
