@@ -8,6 +8,6 @@
  * three take 6-8 s of CPU instead of 4.5 on a 2-core machine. Over 10-24 alternating runs each,
  * 1 GiB to a directory: 4 threads 195 MiB/s (median), 2 threads 217, 1 thread 222. Not one:
  * libuv lets DNS lookups (slow work) hold at most half the pool, so with two a hanging lookup
- * never stalls the disk, nor the disk a lookup.
+ * never stalls the disk.
  */
 process.env.UV_THREADPOOL_SIZE ??= '2';
