@@ -56,6 +56,11 @@ export function buildApp(deps: AppDeps) {
     const unavailable = statusCode >= 500 && !(err instanceof HttpError) && redisUnavailable(err, deps.redis);
     const route = webhookRoute(request.routeOptions.url);
     if (route) counts.refused(route, unavailable ? 503 : statusCode);
+    // The request's line (logCompletion) says which refusal it was, and why as the sender is told.
+    const answer = (code: string, reason?: string) => {
+      request.logNote = { fields: { code, reason } };
+      return code;
+    };
     if (statusCode >= 500 && !(err instanceof HttpError)) {
       // The admin API and the connect pages while Redis is away: as the webhooks, 503 and try again, not a 500.
       if (unavailable) {
@@ -64,13 +69,13 @@ export function buildApp(deps: AppDeps) {
         if (request.routeOptions.url?.startsWith('/oauth/')) {
           return htmlPage(reply, 503, 'Try again in a moment', 'The service is briefly unavailable.');
         }
-        return reply.code(503).send({ error: 'ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable right now; try again' });
+        return reply.code(503).send({ error: answer('ERR_REDIS_UNAVAILABLE'), message: 'Redis is unavailable right now; try again' });
       }
       request.log.error({ err }, 'request failed');
-      return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error' });
+      return reply.code(500).send({ error: answer('ERR_INTERNAL'), message: 'internal error' });
     }
     if (err instanceof HttpError && statusCode >= 500) request.log.warn({ code: err.code, cause: String(err.cause) }, err.message);
-    return reply.code(statusCode).send({ error: stableCode(err, statusCode), message: err.message });
+    return reply.code(statusCode).send({ error: answer(stableCode(err, statusCode), err.message), message: err.message });
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));

@@ -21,13 +21,14 @@ export class RouteLogController extends LogController {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** What a handler has to say in its request's one line, instead of "request completed" (see logCompletion). */
+    /** What a handler (or the error handler: the refusal's code) has to say in its request's one line (see logCompletion). */
     logNote: LogNote | null;
   }
 }
 
 export interface LogNote {
-  msg: string;
+  /** Instead of "request completed". */
+  msg?: string;
   fields: Record<string, unknown>;
 }
 
