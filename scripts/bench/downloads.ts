@@ -86,6 +86,9 @@ export async function benchDownloads(bench: Bench): Promise<void> {
     out(
       `  runs: worker ${rates.worker.map((r) => r.toFixed(0)).join(', ')}; curl|md5sum;sync ${rates.md5sync.map((r) => r.toFixed(0)).join(', ')}; curl -o ${rates.plain.map((r) => r.toFixed(0)).join(', ')}`,
     );
+    // Best against best says what each can do here; the rounds' medians, what a run usually gives.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    out(`  medians: worker ${ratio(median(rates.worker), median(rates.md5sync))} of curl | md5sum; sync`);
 
     const small = await worker('directory', (productions[SMALL_MB] as { uuid: string }).uuid);
     const s3Small = await worker('s3', (productions[SMALL_MB] as { uuid: string }).uuid);
