@@ -80,8 +80,8 @@ export function buildApp(deps: AppDeps) {
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
 
-  // Only when the line would be written: an onResponse hook costs every request two listeners.
   app.decorateRequest('logNote', null);
+  // Only when the line would be written: an onResponse hook costs every request two listeners.
   if (deps.logger.isLevelEnabled('info')) app.addHook('onResponse', logCompletion);
 
   app.register(openApi);
