@@ -1,14 +1,25 @@
-import { REDACTED } from './redact.ts';
+import { isSecretKey, REDACTED } from './redact.ts';
 
 /**
- * Log-line redaction: credentials under these keys, at a line's top level or one level down,
- * and a `headers` object's authorization and cookie there too. What pino's `redact` did with
- * paths like `*.token`; but a path that starts with a wildcard makes pino pass every field of
- * every line, numbers and the message included, through the redactor and JSON.stringify,
- * about 4 µs a line (half of what a line cost). This looks only at the objects in a line.
+ * Log-line redaction: values under keys that name credentials (redact.ts's rule, as for
+ * records), at a line's top level or one level down, and a `headers` object's cookies there
+ * too. pino's own `redact` would need a path per key, and a path that starts with a wildcard
+ * (`*.token`) makes pino pass every field of every line, numbers and the message included,
+ * through the redactor and JSON.stringify: about 4 µs a line, half of what a line cost. This
+ * looks only at the objects in a line.
  */
-const SECRET_KEYS = new Set(['authorization', 'token', 'apiKey', 'secret', 'password']);
-const HEADER_SECRETS = new Set(['authorization', 'cookie']);
+const HEADER_SECRETS = new Set(['cookie', 'set-cookie']);
+
+/** Lines repeat their keys, so each key is judged once; the memo stops at 10,000 keys (a nested object's may be anything). */
+const judged = new Map<string, boolean>();
+function secretKey(key: string): boolean {
+  let secret = judged.get(key);
+  if (secret === undefined) {
+    secret = isSecretKey(key);
+    if (judged.size < 10_000) judged.set(key, secret);
+  }
+  return secret;
+}
 
 /** The line's fields with credentials censored; the caller's objects are never changed (copies where needed). */
 export function redactLogFields(fields: Record<string, unknown>): Record<string, unknown> {
@@ -16,7 +27,7 @@ export function redactLogFields(fields: Record<string, unknown>): Record<string,
   for (const key in fields) {
     const value = fields[key];
     let clean = value;
-    if (SECRET_KEYS.has(key)) clean = value === undefined ? value : REDACTED;
+    if (secretKey(key)) clean = value === undefined ? value : REDACTED;
     else if (typeof value === 'object' && value !== null) clean = censorWithin(value as Record<string, unknown>, key === 'headers', true);
     if (clean !== value) {
       copy ??= { ...fields };
@@ -36,7 +47,7 @@ function censorWithin(value: Record<string, unknown>, isHeaders: boolean, deeper
   for (const key of Object.keys(value)) {
     const inner = value[key];
     if (inner === undefined) continue;
-    if (SECRET_KEYS.has(key) || (isHeaders && HEADER_SECRETS.has(key))) set(key, REDACTED);
+    if (secretKey(key) || (isHeaders && HEADER_SECRETS.has(key.toLowerCase()))) set(key, REDACTED);
     else if (deeper && key === 'headers' && typeof inner === 'object' && inner !== null) {
       const clean = censorWithin(inner as Record<string, unknown>, true, false);
       if (clean !== inner) set(key, clean);

@@ -14,6 +14,11 @@ const URL_SECRETS: Array<[RegExp, string]> = [
 
 export const REDACTED = '[redacted]';
 
+/** Whether a key names a credential (`access_token`, `clientSecret`, `apiKey`, …): its value is one wherever it appears. */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 /**
  * A copy with every credential we can recognise removed: values under
  * secret-looking keys, our production webhook URL's secret, tokens and
@@ -29,9 +34,7 @@ function redact(value: unknown): unknown {
   if (typeof value === 'string') return redactString(value);
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && v !== '' ? REDACTED : redact(v)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretKey(k) && v !== null && v !== '' ? REDACTED : redact(v)]));
   }
   return value;
 }

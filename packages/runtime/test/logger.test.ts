@@ -17,7 +17,7 @@ function capture() {
 }
 
 describe('createLogger: credentials never reach a log line', () => {
-  it('censors them at the top, one level down, and in headers one level down, and nowhere else', () => {
+  it('censors values under credential-like keys at the top and one level down, and cookies in headers, and nothing else', () => {
     const { logger, lines, records } = capture();
     const err = Object.assign(new Error('refused'), { token: 'SECRET01', headers: { authorization: 'Bearer SECRET02' } });
     const headers = { authorization: 'Bearer SECRET03', cookie: 'sid=SECRET04', accept: 'audio/*' };
@@ -31,6 +31,10 @@ describe('createLogger: credentials never reach a log line', () => {
         headers,
         req: { headers: { authorization: 'Bearer SECRET10', cookie: 'sid=SECRET11', host: 'bridge.example' }, url: '/x' },
         connection: { token: 'SECRET12', apiKey: 'SECRET13', secret: 'SECRET14', password: 'SECRET15', id: 'c1' },
+        oauth: { access_token: 'SECRET17', refreshToken: 'SECRET18', clientSecret: 'SECRET19', expiresIn: 3600 },
+        api_key: 'SECRET20',
+        credentials: 'SECRET21',
+        res: { headers: { 'Set-Cookie': 'sid=SECRET22', 'content-type': 'application/json' } },
         err,
         uuid: 'ShfFXnXeAiHoB8U4uFJQS3',
         count: 3,
@@ -53,6 +57,10 @@ describe('createLogger: credentials never reach a log line', () => {
       password: '[redacted]',
       id: 'c1',
     });
+    assert.deepEqual(line.oauth, { access_token: '[redacted]', refreshToken: '[redacted]', clientSecret: '[redacted]', expiresIn: 3600 });
+    assert.equal(line.api_key, '[redacted]');
+    assert.equal(line.credentials, '[redacted]');
+    assert.deepEqual(line.res, { headers: { 'Set-Cookie': '[redacted]', 'content-type': 'application/json' } });
     assert.equal(loggedErr.message, 'refused', 'an error is still an error');
     assert.match(String(loggedErr.stack), /refused/);
     assert.equal(loggedErr.token, '[redacted]');
