@@ -234,9 +234,24 @@ class FileUpload implements Upload {
 
   /** Queues the chunk at its offset; waits only while too many bytes are in flight. The caller must not reuse the chunk. */
   async write(chunk: Uint8Array): Promise<void> {
-    const fh = this.#handle();
     const position = this.#written;
     this.#written += chunk.length;
+    await this.#queueWrite(chunk, position);
+  }
+
+  /** A range's bytes beyond the sequential ones (a split download): bytesWritten, the checkpoint and resuming keep to the sequential prefix. */
+  async writeAt(chunk: Uint8Array, position: number): Promise<void> {
+    await this.#queueWrite(chunk, position);
+  }
+
+  async *readRange(start: number, end: number): AsyncIterable<Buffer> {
+    await this.#drain();
+    if (end <= start) return;
+    yield* createReadStream(this.#paths.temp, { start, end: end - 1, highWaterMark: 128 * 1024 });
+  }
+
+  async #queueWrite(chunk: Uint8Array, position: number): Promise<void> {
+    const fh = this.#handle();
     this.#pendingBytes += chunk.length;
     const settle = (err?: unknown) => {
       if (err !== undefined) this.#failure ??= err;

@@ -46,6 +46,13 @@ export interface Upload {
    * driver stores one: given before the first write; a later call may not apply.
    */
   setContentType?(contentType: string): void;
+  /**
+   * Optional, for a download split into ranges: writes bytes at `position`, beyond the sequential
+   * ones (`bytesWritten`, what resuming keeps, does not move). A driver without it is never split.
+   */
+  writeAt?(chunk: Uint8Array, position: number): Promise<void>;
+  /** Optional, with writeAt: the bytes in [start, end) once every write has landed (to hash what the ranges wrote). */
+  readRange?(start: number, end: number): AsyncIterable<Buffer>;
   /** Drops what was written and starts again at byte 0. */
   restart(): Promise<void>;
   /** Makes the object visible under its key, durably. */
