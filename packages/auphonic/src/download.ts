@@ -4,6 +4,7 @@ import type { AuphonicClient, OpenedDownload } from './client.ts';
 import { AuphonicError, errorForStatus, networkError } from './errors.ts';
 import { headerValue } from './headers.ts';
 import { quickDelay } from './retry.ts';
+import type { SplitDownload } from './split-download.ts';
 
 /** Where the bytes go: a storage upload. Its own failures end the download as they are. */
 export interface DownloadSink {
@@ -34,6 +35,8 @@ export interface DownloadRequest {
   /** Whether a body of this media type (lowercase, no parameters; '' when none) is wanted; if not: ERR_DOWNLOAD_WRONG_TYPE, for good. */
   acceptType?: (mediaType: string) => boolean;
   signal?: AbortSignal;
+  /** Shared out in ranges when slots fall idle (split-download.ts): the head stops where they begin. */
+  split?: SplitDownload;
   onBytes?: (bytes: number, total: number) => void;
   onRetry?: (info: { why: string; offset: number; delayMs: number }) => void;
 }
@@ -69,6 +72,19 @@ class SinkFailure extends Error {}
  * cut mid-way continues with Range (206) or starts over (200).
  */
 export async function downloadInto(client: AuphonicClient, sink: DownloadSink, req: DownloadRequest): Promise<Downloaded> {
+  const split = req.split;
+  if (!split) return downloadHead(client, sink, req);
+  try {
+    return await downloadHead(client, sink, { ...req, signal: req.signal ? AbortSignal.any([req.signal, split.signal]) : split.signal });
+  } catch (err) {
+    // A range's failure stopped the head: that failure is the download's.
+    await split.stop(err);
+    throw split.failure ?? err;
+  }
+}
+
+async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: DownloadRequest): Promise<Downloaded> {
+  const split = req.split;
   let url = req.url;
   let mediaType: string | null = null;
   let hash = req.hash ?? createHash('md5');
@@ -76,6 +92,10 @@ export async function downloadInto(client: AuphonicClient, sink: DownloadSink, r
   let resumes = 0;
   let refreshed = false;
   const startOver = async () => {
+    if (split && split.helped > 0) {
+      // Ranges were served from this source a moment ago: a start from scratch here would strand their bytes.
+      throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'the source stopped serving ranges mid-download', { retryable: true });
+    }
     await sink.restart();
     hash = createHash('md5');
   };
@@ -89,7 +109,7 @@ export async function downloadInto(client: AuphonicClient, sink: DownloadSink, r
 
   for (;;) {
     const offset = sink.bytesWritten;
-    if (offset > 0 && offset === req.expectedSize) break;
+    if (offset > 0 && offset === (split ? split.headEnd : req.expectedSize)) break;
     let res: OpenedDownload;
     try {
       res = await client.openDownload(url, { offset, signal: req.signal });
@@ -156,7 +176,7 @@ export async function downloadInto(client: AuphonicClient, sink: DownloadSink, r
     }
   }
 
-  const size = sink.bytesWritten;
+  const size = split ? await split.finish(hash) : sink.bytesWritten;
   const md5 = hash.digest('hex');
   if (req.expectedSize !== null && size !== req.expectedSize) {
     throw new DownloadMismatchError('ERR_SIZE_MISMATCH', `got ${size} bytes, Auphonic says ${req.expectedSize}`, { size, md5 });
@@ -191,7 +211,14 @@ function mediaTypeOf(contentType: string | string[] | undefined): string {
 }
 
 async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: Hash, req: DownloadRequest): Promise<void> {
-  for await (const chunk of body) {
+  for await (let chunk of body) {
+    const headEnd = req.split?.headEnd;
+    let last = false;
+    if (headEnd !== undefined && headEnd < (req.expectedSize as number) && sink.bytesWritten + chunk.length >= headEnd) {
+      // A helper has the bytes from here: the head's part ends.
+      chunk = chunk.subarray(0, headEnd - sink.bytesWritten);
+      last = true;
+    }
     if (req.expectedSize !== null && sink.bytesWritten + chunk.length > req.expectedSize) {
       throw new DownloadMismatchError('ERR_SIZE_MISMATCH', `more bytes than the ${req.expectedSize} Auphonic announced`, {
         size: sink.bytesWritten + chunk.length,
@@ -205,7 +232,8 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
     } catch (err) {
       throw new SinkFailure('sink failed', { cause: err });
     }
-    req.onBytes?.(chunk.length, sink.bytesWritten);
+    req.onBytes?.(chunk.length, sink.bytesWritten + (req.split?.helperBytes ?? 0));
+    if (last) return;
   }
 }
 

@@ -15,5 +15,6 @@ export { AuphonicError, type AuphonicErrorCode, isCredentialRefusal, parseRetryA
 export { isProductionUuid, isSafeFilename, PRODUCTION_ID_PATTERN, UUID_PATTERN } from './ids.ts';
 export { authorizeUrl, exchangeCode, type OAuthApp } from './oauth.ts';
 export { DEFAULT_QUICK_RETRIES, type QuickRetryPolicy, withQuickRetries } from './retry.ts';
+export { type RangeSink, SplitDownload } from './split-download.ts';
 export { outcomeOf, type ProductionOutcome, ProductionStatus } from './statuses.ts';
 export type { Envelope, OutputFile, Production } from './types.ts';

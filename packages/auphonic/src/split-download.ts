@@ -1,0 +1,268 @@
+import type { Hash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuphonicClient, OpenedDownload } from './client.ts';
+import { AuphonicError, networkError } from './errors.ts';
+import { headerValue } from './headers.ts';
+
+/** What a split download needs of its sink beyond sequential writes. */
+export interface RangeSink {
+  writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  readRange(start: number, end: number): AsyncIterable<Buffer>;
+}
+
+/** One range of the file and how far it has come; `end` shrinks when the range is split. */
+interface Range {
+  pos: number;
+  end: number;
+  /** A helper is asking for this range's upper half: no second split until it answers. */
+  splitting: boolean;
+}
+
+/**
+ * One download shared out in ranges, as download accelerators and S3's
+ * transfer managers do: when a production's download slots fall idle with
+ * nothing left to start, a slot takes the upper half of the largest range
+ * still to come with a Range request of its own, and writes it in place.
+ * The head (downloadInto) keeps going from the start, hashing as it goes,
+ * and stops where the next range begins; once every range is in, the rest
+ * of the file is read back to finish the MD5, which is checked against
+ * Auphonic's as for any download. A range is taken from its owner only
+ * after its helper's answer came as 206 from the right byte, so no byte is
+ * ever without an owner; a source that answers 200 is never split again.
+ */
+export class SplitDownload {
+  readonly total: number;
+  readonly #minRange: number;
+  readonly #sink: RangeSink;
+  readonly #client: AuphonicClient;
+  readonly #url: URL;
+  readonly #maxResumes: number;
+  readonly #onBytes: ((bytes: number) => void) | undefined;
+  readonly #head: Range;
+  /** The helpers' ranges, and their runs. */
+  readonly #ranges = new Set<Range>();
+  readonly #helpers = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #splittable = true;
+  #closed = false;
+  #helperBytes = 0;
+  #failure: unknown;
+  #helped = 0;
+  /** Told when a range was taken or ranges turned off (idle slots may look again). */
+  onChange: (() => void) | undefined;
+
+  /**
+   * `headPos` reads where the head has come to (the sink's sequential bytes); `minRange`: no range
+   * shorter than this is split off. A link gone stale (404) makes a helper decline: the head renews its own.
+   */
+  constructor(opts: {
+    client: AuphonicClient;
+    url: URL;
+    total: number;
+    minRange: number;
+    sink: RangeSink;
+    headPos: () => number;
+    maxResumes: number;
+    onBytes?: (bytes: number) => void;
+  }) {
+    this.total = opts.total;
+    this.#minRange = Math.max(1, opts.minRange);
+    this.#sink = opts.sink;
+    this.#client = opts.client;
+    this.#url = opts.url;
+    this.#maxResumes = opts.maxResumes;
+    this.#onBytes = opts.onBytes;
+    const headPos = opts.headPos;
+    this.#head = {
+      get pos() {
+        return headPos();
+      },
+      end: opts.total,
+      splitting: false,
+    };
+  }
+
+  /** Aborted when a helper failed: the head stops too. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Where the head stops: the start of the first range a helper took (the total when none). */
+  get headEnd(): number {
+    return this.#head.end;
+  }
+
+  /** Bytes the helpers have written so far. */
+  get helperBytes(): number {
+    return this.#helperBytes;
+  }
+
+  /** How many ranges helpers took. */
+  get helped(): number {
+    return this.#helped;
+  }
+
+  /** A helper's failure, which is the download's. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** The bytes a helper could take now (half the largest range), 0 when none is worth it. */
+  offer(): number {
+    const range = this.#largest();
+    return range ? Math.floor((range.end - range.pos) / 2) : 0;
+  }
+
+  /**
+   * Takes the upper part of the largest range and downloads it; false when there was nothing
+   * worth splitting or the source would not serve a range (then nothing changed). A failure of the
+   * range is the download's (the head throws it); this throws only the caller's own abort.
+   */
+  async help(callerSignal: AbortSignal, opts: { share?: number } = {}): Promise<boolean> {
+    const victim = this.#largest();
+    if (!victim) return false;
+    // The top `share` of the range (a half unless more slots are idle at once), and never a range below the minimum.
+    const left = victim.end - victim.pos;
+    const take = Math.max(Math.floor(left * Math.min(opts.share ?? 0.5, 0.5)), this.#minRange);
+    const mid = victim.end - take;
+    victim.splitting = true;
+    const signal = AbortSignal.any([callerSignal, this.#abort.signal]);
+    const url = this.#url;
+    let res: OpenedDownload;
+    try {
+      res = await this.#client.openDownload(url, { offset: mid, signal });
+    } catch (err) {
+      victim.splitting = false;
+      if (callerSignal.aborted) throw err;
+      this.#splittable = false;
+      this.onChange?.();
+      return false;
+    }
+    // Taken only once the source serves this very range of this very file, and the owner has not come that far.
+    const served = rangeOf(res.headers['content-range']);
+    const usable = res.statusCode === 206 && served?.start === mid && served.total === this.total;
+    if (!usable || this.#closed || victim.pos >= mid) {
+      res.body.destroy();
+      victim.splitting = false;
+      if (!usable) this.#splittable = false;
+      this.onChange?.();
+      return false;
+    }
+    const range: Range = { pos: mid, end: victim.end, splitting: false };
+    victim.end = mid;
+    victim.splitting = false;
+    this.#helped += 1;
+    this.#ranges.add(range);
+    this.onChange?.();
+    const run = this.#fill(url, range, res, signal).catch((err: unknown) => {
+      if (this.#abort.signal.aborted) return; // Stopped: the head's failure is the download's.
+      if (callerSignal.aborted) throw err;
+      this.#failure = err;
+      this.#closed = true;
+      this.#abort.abort(err);
+    });
+    this.#helpers.add(run);
+    try {
+      await run;
+    } finally {
+      this.#helpers.delete(run);
+    }
+    return true;
+  }
+
+  /**
+   * Once the head's body has ended: no more splits; waits for every range and throws the first
+   * failure. When the head came to headEnd, feeds the rest of the file to its hash. Returns the
+   * bytes received in all (short of the total when the head's body ended early: a size mismatch).
+   */
+  async finish(hash: Hash): Promise<number> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#helpers]);
+    if (this.#failure !== undefined) throw this.#failure;
+    for (const range of this.#ranges) {
+      if (range.pos !== range.end) throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', 'a range ended early', { retryable: true });
+    }
+    const head = this.#head.pos;
+    if (head === this.#head.end && head < this.total) {
+      for await (const chunk of this.#sink.readRange(head, this.total)) hash.update(chunk);
+    }
+    return head + this.#helperBytes;
+  }
+
+  /** Stops the helpers (the head failed or was cancelled) and waits until nothing writes. */
+  async stop(reason: unknown): Promise<void> {
+    this.#closed = true;
+    this.#abort.abort(reason);
+    await Promise.allSettled([...this.#helpers]);
+  }
+
+  #largest(): Range | null {
+    if (!this.#splittable || this.#closed) return null;
+    let best: Range | null = null;
+    for (const range of [this.#head, ...this.#ranges]) {
+      if (range.splitting || range.end - range.pos < 2 * this.#minRange) continue;
+      if (!best || range.end - range.pos > best.end - best.pos) best = range;
+    }
+    return best;
+  }
+
+  /** Streams the range in place, continuing from where it broke (the source has shown it serves ranges). */
+  async #fill(url: URL, range: Range, first: OpenedDownload, signal: AbortSignal): Promise<void> {
+    let res: OpenedDownload | null = first;
+    let resumes = 0;
+    const again = async (err: unknown) => {
+      if (err instanceof SinkFailure) throw err.cause;
+      if (signal.aborted || err instanceof AuphonicError) throw err;
+      if (resumes >= this.#maxResumes) throw networkError('download range', err);
+      resumes += 1;
+      res = null;
+      await sleep(Math.min(250 * 2 ** resumes, 5_000), undefined, { signal });
+    };
+    for (;;) {
+      if (!res) {
+        try {
+          res = await this.#client.openDownload(url, { offset: range.pos, signal });
+        } catch (err) {
+          await again(err);
+          continue;
+        }
+        if (res.statusCode !== 206 || rangeOf(res.headers['content-range'])?.start !== range.pos) {
+          res.body.destroy();
+          throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `a range request answered HTTP ${res.statusCode}`, { retryable: true });
+        }
+      }
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const take = Math.min(chunk.length, range.end - range.pos);
+          if (take > 0) {
+            // Moved on before the write waits: a split of this range must see where it really is.
+            const at = range.pos;
+            range.pos += take;
+            this.#helperBytes += take;
+            await this.#sink.writeAt(take === chunk.length ? chunk : chunk.subarray(0, take), at).catch((err: unknown) => {
+              throw new SinkFailure('sink failed', { cause: err });
+            });
+            this.#onBytes?.(take);
+          }
+          if (range.pos >= range.end) break;
+        }
+      } catch (err) {
+        await again(err);
+        continue;
+      }
+      if (range.pos >= range.end) return;
+      // The body ended before the range did: a cut the source did not report.
+      await again(new Error('body ended early'));
+    }
+  }
+}
+
+/** A failure of the sink (storage), passed on as it is: not a connection to try again. */
+class SinkFailure extends Error {}
+
+const CONTENT_RANGE = /^bytes (\d+)-\d+\/(\d+)$/;
+
+function rangeOf(contentRange: string | string[] | undefined): { start: number; total: number } | null {
+  const match = CONTENT_RANGE.exec(headerValue(contentRange) ?? '');
+  return match ? { start: Number(match[1]), total: Number(match[2]) } : null;
+}
