@@ -1,6 +1,7 @@
 // Outputs in parallel: a production of four outputs of equal size, each served at a link speed
 // per connection (as a real CDN gives one connection), one after another (DOWNLOAD_CONCURRENCY=1)
-// and side by side (the default, 3). BENCH_PARALLEL_MB (48 each), BENCH_LINK_MBPS (32 per connection).
+// and side by side (the default, 3: the fourth shared out in ranges once three slots fall idle,
+// DOWNLOAD_SPLIT_MIN_MB). BENCH_PARALLEL_MB (48 each), BENCH_LINK_MBPS (32 per connection).
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Bench, bigFile, ingest, out, queueOn, ratio, rss, simulator, startWorker } from './common.ts';

@@ -15,6 +15,7 @@ import type { Credentials } from './credentials.ts';
 import { IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
 import { planImages } from './images.ts';
 import { planOutputs } from './outputs.ts';
+import { RangeHelp } from './range-help.ts';
 import { asRecord, type ChapterTimes, fingerprint, type OutputRecord, outcomeOf, type ProductionRecord, storedFiles } from './record.ts';
 import { removeStaleFiles } from './stale-files.ts';
 import { CHAPTERS_NAME, fileKey, productionPrefix, publicFileUrl, recordKey } from './storage-layout.ts';
@@ -27,6 +28,8 @@ export interface IngestDeps {
   downloadResumes: number;
   /** Outputs of one production downloaded at once. */
   downloadConcurrency: number;
+  /** Idle slots take ranges of a running download of at least this many bytes (0: never). */
+  splitMinBytes: number;
   /** PUBLIC_FILES_URL: stored keys are public under it (chapter images in chapters.json, `url` in the record). */
   publicFilesUrl: URL | null;
   /** A record written for good (final): the host's system is to hear of it. */
@@ -119,7 +122,8 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     if ('decided' in p && p.decided.fate === 'refused')
       ctx.log.warn({ filename: p.decided.filename, code: p.decided.code }, p.decided.reason);
   }
-  // Outputs download side by side (DOWNLOAD_CONCURRENCY): a production takes about as long as its longest output.
+  // Outputs download side by side (DOWNLOAD_CONCURRENCY); slots left idle take ranges of those still running.
+  const rangeHelp = new RangeHelp();
   const outputs = await mapBounded(
     plan,
     deps.downloadConcurrency,
@@ -130,11 +134,13 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
         log: ctx.log,
         signal,
         forced,
+        rangeHelp,
         onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: p.download.expectedSize }),
         refreshUrl: () => freshUrl(deps, production, fp, linkIn, signal),
       });
     },
     ctx.signal,
+    rangeHelp,
   );
   // After the images: chapters.json points at those that were stored.
   if (marks.length > 0) outputs.push(await chaptersOutput(deps, prefix, marks, times, outputs, taken));

@@ -47,6 +47,7 @@ export class WorkerService implements Service {
         onRecorded: notifier ? (record) => notifier.recorded(record) : undefined,
         downloadResumes: config.downloadResumes,
         downloadConcurrency: config.downloadConcurrency,
+        splitMinBytes: config.downloadSplitMinBytes,
         onBytes: (n) => metrics.downloadBytes.inc(n),
       },
       logger,

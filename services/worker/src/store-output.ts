@@ -1,15 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type AuphonicClient, type Downloaded, downloadInto } from '@auphonic-bridge/auphonic';
+import { type AuphonicClient, type Downloaded, downloadInto, SplitDownload } from '@auphonic-bridge/auphonic';
 import type { Logger } from '@auphonic-bridge/runtime';
-import type { StorageDriver } from '@auphonic-bridge/storage';
+import type { StorageDriver, Upload } from '@auphonic-bridge/storage';
 import { outputFailure } from './fate.ts';
 import type { PlannedDownload } from './outputs.ts';
+import type { RangeHelp } from './range-help.ts';
 import type { OutputRecord } from './record.ts';
 
 export interface OutputDeps {
   client: AuphonicClient;
   storage: StorageDriver;
   downloadResumes: number;
+  /** A download may be shared out in ranges of at least this many bytes (0: never). */
+  splitMinBytes: number;
   /** Called with each chunk's size as it is stored (metrics). */
   onBytes?: (bytes: number) => void;
 }
@@ -19,6 +22,8 @@ export interface OutputContext {
   signal?: AbortSignal;
   /** After every chunk stored, with the bytes so far. */
   onProgress?: (bytes: number) => void;
+  /** The production's idle download slots, which may take ranges of this output. */
+  rangeHelp?: RangeHelp;
   /** A fresh download URL for this output, when its link is gone. */
   refreshUrl: () => Promise<URL>;
   /**
@@ -61,7 +66,8 @@ export async function storeOutput(
     const started = performance.now();
     const result = await download(deps, planned, ctx, log);
     const seconds = (performance.now() - started) / 1000;
-    log.info({ bytes: result.size, seconds, mbPerSecond: Math.round(result.size / 1e6 / Math.max(seconds, 0.001)) }, 'file stored');
+    const mbPerSecond = Math.round(result.size / 1e6 / Math.max(seconds, 0.001));
+    log.info({ bytes: result.size, seconds, mbPerSecond, ...(result.ranges > 1 ? { ranges: result.ranges } : {}) }, 'file stored');
     return stored(result.size, result.md5, result.mediaType);
   } catch (err) {
     if (ctx.signal?.aborted) throw err;
@@ -72,7 +78,12 @@ export async function storeOutput(
 }
 
 /** Streams into a temporary object, continuing what a dead worker left when the bytes can be verified, then commits. */
-async function download(deps: OutputDeps, planned: PlannedDownload, ctx: OutputContext, log: Logger): Promise<Downloaded> {
+async function download(
+  deps: OutputDeps,
+  planned: PlannedDownload,
+  ctx: OutputContext,
+  log: Logger,
+): Promise<Downloaded & { ranges: number }> {
   // Resuming is safe only when the end result is checked against Auphonic's MD5.
   const verifiable = planned.expectedMd5 !== null && planned.expectedSize !== null;
   const upload = await deps.storage.createUpload(planned.key, {
@@ -85,28 +96,60 @@ async function download(deps: OutputDeps, planned: PlannedDownload, ctx: OutputC
       for await (const chunk of upload.readBack()) hash.update(chunk);
       log.info({ offset: upload.bytesWritten }, 'taking over the bytes a dead worker left');
     }
-    const result = await downloadInto(deps.client, upload, {
-      url: planned.url,
-      expectedSize: planned.expectedSize,
-      expectedMd5: planned.expectedMd5,
-      maxResumes: deps.downloadResumes,
-      hash,
-      refreshUrl: ctx.refreshUrl,
-      maxBytes: planned.limits?.maxBytes,
-      acceptType: planned.limits?.acceptType,
-      signal: ctx.signal,
-      onBytes: (bytes, total) => {
-        deps.onBytes?.(bytes);
-        ctx.onProgress?.(total);
-      },
-      onRetry: ({ why, offset, delayMs }) => log.warn({ offset, delayMs }, `download retried: ${why}`),
-    });
-    await upload.commit();
-    return result;
+    const split = splitOf(deps, planned, upload, ctx);
+    if (split) ctx.rangeHelp?.add(split);
+    try {
+      const result = await downloadInto(deps.client, upload, {
+        url: planned.url,
+        expectedSize: planned.expectedSize,
+        expectedMd5: planned.expectedMd5,
+        maxResumes: deps.downloadResumes,
+        hash,
+        refreshUrl: ctx.refreshUrl,
+        maxBytes: planned.limits?.maxBytes,
+        acceptType: planned.limits?.acceptType,
+        signal: ctx.signal,
+        onBytes: (bytes, total) => {
+          deps.onBytes?.(bytes);
+          ctx.onProgress?.(total);
+        },
+        split,
+        onRetry: ({ why, offset, delayMs }) => log.warn({ offset, delayMs }, `download retried: ${why}`),
+      });
+      await upload.commit();
+      return { ...result, ranges: 1 + (split?.helped ?? 0) };
+    } finally {
+      if (split) ctx.rangeHelp?.delete(split);
+    }
   } finally {
     // Nothing after a commit; the temporary object otherwise.
     await upload.abort();
   }
+}
+
+/**
+ * The download shared out in ranges with the production's idle slots, where it may be: in place
+ * (the directory driver), large enough, and checked in the end against Auphonic's MD5, as for resuming.
+ */
+function splitOf(deps: OutputDeps, planned: PlannedDownload, upload: Upload, ctx: OutputContext): SplitDownload | undefined {
+  const { writeAt, readRange } = upload;
+  const size = planned.expectedSize;
+  if (!ctx.rangeHelp || !writeAt || !readRange || planned.limits || deps.splitMinBytes <= 0) return undefined;
+  if (size === null || planned.expectedMd5 === null || size < 2 * deps.splitMinBytes) return undefined;
+  const split: SplitDownload = new SplitDownload({
+    client: deps.client,
+    url: planned.url,
+    total: size,
+    minRange: deps.splitMinBytes,
+    sink: { writeAt: writeAt.bind(upload), readRange: readRange.bind(upload) },
+    headPos: () => upload.bytesWritten,
+    maxResumes: deps.downloadResumes,
+    onBytes: (bytes) => {
+      deps.onBytes?.(bytes);
+      ctx.onProgress?.(upload.bytesWritten + split.helperBytes);
+    },
+  });
+  return split;
 }
 
 /** Stored by an earlier attempt: known from its record, or proved by Auphonic's checksum. */

@@ -1,6 +1,7 @@
 // The delivery guarantee under injected faults: every finished production ends up stored and verified,
 // or recorded with exactly why not. Real redis-server, the Auphonic simulator over loopback, real files.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -175,6 +176,32 @@ describe('delivery: outputs download side by side (DOWNLOAD_CONCURRENCY)', () =>
       (await f.listFiles()).filter((x) => x.includes('.incoming/')),
       [],
     );
+    await worker.destroy();
+  });
+
+  it('gives a slot left idle a range of the output still running, and stores it exactly', async () => {
+    const worker = await f.startWorker({ DOWNLOAD_CONCURRENCY: '3', DOWNLOAD_SPLIT_MIN_MB: '1' });
+    const small = { filename: 'a.mp3', content: bytes(200_000, 95) };
+    const big = { filename: 'b.flac', content: bytes(4 * 1024 * 1024, 96) };
+    const p = await f.sim.addProduction({ files: [small, big] });
+    // One MB/s per connection, every connection: four seconds for the big one on its own.
+    for (const { filename } of [small, big])
+      f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 1_000_000, times: 100, uuid: p.uuid, filename });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    for (const { filename, content } of [small, big])
+      assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, filename)), content);
+    const ranges = f.sim.requests.filter((r) => r.origin === 'storage' && r.path.endsWith('/b.flac') && r.status === 206);
+    assert.ok(ranges.length >= 1, 'a range of it was fetched on the side');
+    assert.ok(
+      ranges.every((r) => r.at >= (f.sim.requests.find((x) => x.path.endsWith('/a.mp3') && x.status === 200)?.doneAt ?? 0) - SLACK_MS),
+      'by the slot the small one had, once it was done',
+    );
+    const stored = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
+    const record = stored.bridge.outputs.find((o: { filename: string }) => o.filename === 'b.flac');
+    assert.equal(record.md5, createHash('md5').update(big.content).digest('hex'));
+    const line = f.logs.records().find((l) => l.uuid === p.uuid && l.filename === 'b.flac' && l.msg === 'file stored');
+    assert.ok(Number(line?.ranges) >= 2, `the log says in how many ranges: ${JSON.stringify(line)}`);
     await worker.destroy();
   });
 
