@@ -214,7 +214,7 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
   for await (let chunk of body) {
     const headEnd = req.split?.headEnd;
     let last = false;
-    if (headEnd !== undefined && headEnd < (req.expectedSize as number) && sink.bytesWritten + chunk.length >= headEnd) {
+    if (headEnd !== undefined && headEnd < (req.split?.total ?? 0) && sink.bytesWritten + chunk.length >= headEnd) {
       // A helper has the bytes from here: the head's part ends.
       chunk = chunk.subarray(0, headEnd - sink.bytesWritten);
       last = true;
