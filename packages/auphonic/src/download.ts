@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuphonicClient, OpenedDownload } from './client.ts';
-import { AuphonicError, errorForStatus, networkError } from './errors.ts';
-import { headerValue } from './headers.ts';
-import { quickDelay } from './retry.ts';
+import { AuphonicError, errorForStatus, networkError, SinkFailure } from './errors.ts';
+import { contentRange, headerValue } from './headers.ts';
+import { quickDelay, resumeDelay } from './retry.ts';
 import type { SplitDownload } from './split-download.ts';
 
 /** Where the bytes go: a storage upload. Its own failures end the download as they are. */
@@ -59,9 +59,6 @@ export interface Downloaded {
   /** The media type the source gave (lowercase, no parameters), or null. */
   mediaType: string | null;
 }
-
-/** A failure of the sink (storage), passed through untouched. */
-class SinkFailure extends Error {}
 
 /**
  * Streams one file from a download_url into a sink with bounded memory, and
@@ -144,7 +141,7 @@ async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: Dow
     }
     if (res.statusCode === 200 && offset > 0) {
       await startOver(); // The source ignored Range: the bytes come from the start again.
-    } else if (res.statusCode === 206 && rangeStart(res.headers['content-range']) !== offset) {
+    } else if (res.statusCode === 206 && contentRange(res.headers['content-range'])?.start !== offset) {
       res.body.destroy();
       await startOver();
       await retryOrThrow(
@@ -170,7 +167,7 @@ async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: Dow
       if (req.signal?.aborted || err instanceof AuphonicError) throw err;
       if (resumes >= req.maxResumes) throw networkError('download body', err);
       resumes += 1;
-      const delay = Math.min(250 * 2 ** resumes, 5_000);
+      const delay = resumeDelay(resumes);
       req.onRetry?.({ why: 'connection broke mid-body', offset: sink.bytesWritten, delayMs: delay });
       await sleep(delay, undefined, { signal: req.signal });
     }
@@ -195,7 +192,8 @@ function unwanted(res: OpenedDownload, req: DownloadRequest): AuphonicError | nu
       retryable: false,
     });
   }
-  const total = res.statusCode === 206 ? rangeTotal(res.headers['content-range']) : Number(headerValue(res.headers['content-length']));
+  const total =
+    res.statusCode === 206 ? Number(contentRange(res.headers['content-range'])?.total) : Number(headerValue(res.headers['content-length']));
   if (req.maxBytes !== undefined && Number.isFinite(total) && (total as number) > req.maxBytes) {
     return tooLarge(req.maxBytes, `${total} bytes announced`);
   }
@@ -239,15 +237,3 @@ async function copyBody(body: AsyncIterable<Buffer>, sink: DownloadSink, hash: H
 
 /** A Content-Type worth passing on to storage: a media type with parameters, of a sane length. */
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;[\x20-\x7e]*)?$/;
-
-const CONTENT_RANGE = /^bytes (\d+)-\d+\/(\d+|\*)$/;
-
-function rangeStart(contentRange: string | string[] | undefined): number | null {
-  const match = CONTENT_RANGE.exec(headerValue(contentRange) ?? '');
-  return match ? Number(match[1]) : null;
-}
-
-/** The whole file's size a 206 states (NaN for `*`). */
-function rangeTotal(contentRange: string | string[] | undefined): number {
-  return Number(CONTENT_RANGE.exec(headerValue(contentRange) ?? '')?.[2]);
-}

@@ -130,3 +130,6 @@ export function networkError(what: string, err: unknown): Error {
 export function isCredentialRefusal(err: unknown): err is AuphonicError {
   return err instanceof AuphonicError && err.code === 'ERR_AUPHONIC_UNAUTHORIZED';
 }
+
+/** A failure of a download's sink (storage), carried through a download's retries untouched as its cause. */
+export class SinkFailure extends Error {}

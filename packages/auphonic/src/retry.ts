@@ -47,3 +47,8 @@ export async function withQuickRetries<T>(
     }
   }
 }
+
+/** The wait before a body cut mid-way continues (its `resumes`-th time): doubling from 0.5 s, at most 5 s. */
+export function resumeDelay(resumes: number): number {
+  return Math.min(250 * 2 ** resumes, 5_000);
+}

@@ -1,8 +1,9 @@
 import type { Hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuphonicClient, OpenedDownload } from './client.ts';
-import { AuphonicError, networkError } from './errors.ts';
-import { headerValue } from './headers.ts';
+import { AuphonicError, networkError, SinkFailure } from './errors.ts';
+import { contentRange } from './headers.ts';
+import { resumeDelay } from './retry.ts';
 
 /** What a split download needs of its sink beyond sequential writes. */
 export interface RangeSink {
@@ -127,10 +128,9 @@ export class SplitDownload {
     const mid = victim.end - take;
     victim.splitting = true;
     const signal = AbortSignal.any([callerSignal, this.#abort.signal]);
-    const url = this.#url;
     let res: OpenedDownload;
     try {
-      res = await this.#client.openDownload(url, { offset: mid, signal });
+      res = await this.#client.openDownload(this.#url, { offset: mid, signal });
     } catch (err) {
       victim.splitting = false;
       if (callerSignal.aborted) throw err;
@@ -139,7 +139,7 @@ export class SplitDownload {
       return false;
     }
     // Taken only once the source serves this very range of this very file, and the owner has not come that far.
-    const served = rangeOf(res.headers['content-range']);
+    const served = contentRange(res.headers['content-range']);
     const usable = res.statusCode === 206 && served?.start === mid && served.total === this.total;
     if (!usable || this.#closed || victim.pos >= mid) {
       res.body.destroy();
@@ -154,7 +154,7 @@ export class SplitDownload {
     this.#helped += 1;
     this.#ranges.add(range);
     this.onChange?.();
-    const run = this.#fill(url, range, res, signal).catch((err: unknown) => {
+    const run = this.#fill(range, res, signal).catch((err: unknown) => {
       if (this.#abort.signal.aborted) return; // Stopped: the head's failure is the download's.
       if (callerSignal.aborted) throw err;
       this.#failure = err;
@@ -207,7 +207,7 @@ export class SplitDownload {
   }
 
   /** Streams the range in place, continuing from where it broke (the source has shown it serves ranges). */
-  async #fill(url: URL, range: Range, first: OpenedDownload, signal: AbortSignal): Promise<void> {
+  async #fill(range: Range, first: OpenedDownload, signal: AbortSignal): Promise<void> {
     let res: OpenedDownload | null = first;
     let resumes = 0;
     const again = async (err: unknown) => {
@@ -216,17 +216,17 @@ export class SplitDownload {
       if (resumes >= this.#maxResumes) throw networkError('download range', err);
       resumes += 1;
       res = null;
-      await sleep(Math.min(250 * 2 ** resumes, 5_000), undefined, { signal });
+      await sleep(resumeDelay(resumes), undefined, { signal });
     };
     for (;;) {
       if (!res) {
         try {
-          res = await this.#client.openDownload(url, { offset: range.pos, signal });
+          res = await this.#client.openDownload(this.#url, { offset: range.pos, signal });
         } catch (err) {
           await again(err);
           continue;
         }
-        if (res.statusCode !== 206 || rangeOf(res.headers['content-range'])?.start !== range.pos) {
+        if (res.statusCode !== 206 || contentRange(res.headers['content-range'])?.start !== range.pos) {
           res.body.destroy();
           throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `a range request answered HTTP ${res.statusCode}`, { retryable: true });
         }
@@ -255,14 +255,4 @@ export class SplitDownload {
       await again(new Error('body ended early'));
     }
   }
-}
-
-/** A failure of the sink (storage), passed on as it is: not a connection to try again. */
-class SinkFailure extends Error {}
-
-const CONTENT_RANGE = /^bytes (\d+)-\d+\/(\d+)$/;
-
-function rangeOf(contentRange: string | string[] | undefined): { start: number; total: number } | null {
-  const match = CONTENT_RANGE.exec(headerValue(contentRange) ?? '');
-  return match ? { start: Number(match[1]), total: Number(match[2]) } : null;
 }
