@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino';
 import type { EnvReader } from './env.ts';
+import { stdoutDestination } from './log-destination.ts';
 import { redactLogFields } from './log-redaction.ts';
 
 export type { Logger } from 'pino';
@@ -19,7 +20,7 @@ export function createLogger(opts: {
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: pino.stdSerializers.err, ...opts.serializers },
     },
-    opts.destination ?? pino.destination({ sync: false }),
+    opts.destination ?? stdoutDestination(),
   );
   // pino's bindings formatter does not apply to children: their bindings are redacted here
   // (children are made from their parent, so they inherit this child() too).
