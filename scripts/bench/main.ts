@@ -1,6 +1,6 @@
 // pnpm bench: figures for this machine, each beside its bare alternative in the same run (a
 // benchmark, not a test: absolute figures move with the machine, ratios much less).
-// BENCH_ONLY=ingress,adds,downloads,parallel,latency,scale picks sections (default: all).
+// BENCH_ONLY=ingress,adds,logs,downloads,parallel,latency,scale picks sections (default: all).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,14 @@ import { out } from './common.ts';
 import { benchDownloads } from './downloads.ts';
 import { benchIngress } from './ingress.ts';
 import { benchLatency } from './latency.ts';
+import { benchLogs } from './logs.ts';
 import { benchParallel } from './parallel.ts';
 import { benchScale } from './scale.ts';
 
 const sections = {
   ingress: benchIngress,
   adds: benchAdds,
+  logs: benchLogs,
   downloads: benchDownloads,
   parallel: benchParallel,
   latency: benchLatency,
