@@ -1,5 +1,5 @@
 // A log line as the ingress writes one per webhook at LOG_LEVEL=info: CPU per line with our
-// stdout destination (the lines of a turn written together when it ends) beside pino's
+// stdout destination (lines gathered, and written together at most 10 ms after the first) beside pino's
 // asynchronous one (sonic-boom, its writes on libuv's thread pool), at 14 lines a turn (what
 // the ingress writes under wrk) and at 1. Each in a process of its own, its lines to a file;
 // alternating rounds, medians. BENCH_ROUNDS (3), BENCH_LOG_LINES (200000).

@@ -2,6 +2,7 @@ import { type Logger, pino } from 'pino';
 import type { EnvReader } from './env.ts';
 import { stdoutDestination } from './log-destination.ts';
 import { redactLogFields } from './log-redaction.ts';
+import { isoTimeField } from './log-time.ts';
 
 export type { Logger } from 'pino';
 
@@ -17,7 +18,7 @@ export function createLogger(opts: {
       base: { service: opts.service },
       // Credentials at a line's top level and one level down (log-redaction.ts says why not pino's redact).
       formatters: { log: redactLogFields },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeField,
       serializers: { err: pino.stdSerializers.err, ...opts.serializers },
     },
     opts.destination ?? stdoutDestination(),
