@@ -25,7 +25,11 @@ function nodeTest(cwd: string, files: string[]): Promise<Run> {
       process.execPath,
       ['--test', '--import', WATCHDOG, ...files],
       { cwd, env: { ...env, TEST_EXIT_GRACE_MS: '1500' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stdout, stderr, ms: Date.now() - started }),
+      (err, stdout, stderr) => {
+        // Killed (the timeout) is no exit code: -1, never a pass.
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
     );
   });
 }
