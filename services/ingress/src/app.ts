@@ -2,13 +2,14 @@ import type { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { IngressMetrics } from '@auphonic-bridge/metrics';
 import type { ReconcileQueue, RedisConnection } from '@auphonic-bridge/queue';
 import type { Logger, Readiness } from '@auphonic-bridge/runtime';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ExternalServiceConfig } from './config.ts';
 import type { Enqueuer } from './enqueue.ts';
 import { HttpError, redisUnavailable } from './errors.ts';
 import { htmlPage } from './html-page.ts';
-import { logCompletion, RouteLogController } from './log-controller.ts';
+import { addRequestLines, RouteLogController, writeRequestLine } from './log-controller.ts';
 import { openApi } from './openapi.ts';
+import { QueuedLog } from './queued-log.ts';
 import { lazyChild } from './request-logger.ts';
 import { adminConnectionRoutes } from './routes/admin-connections.ts';
 import { adminProductionRoutes } from './routes/admin-productions.ts';
@@ -51,7 +52,14 @@ export function buildApp(deps: AppDeps) {
   });
 
   const counts = webhookCounts(deps.metrics);
+  const requestLines = deps.logger.isLevelEnabled('info');
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const sent = answerError(err, request, reply);
+    // A route without the onResponse line (the production webhook's) has its refusals' lines here.
+    if (requestLines && request.routeOptions.config?.requestLine === 'refusals') writeRequestLine(request, reply);
+    return sent;
+  });
+  const answerError = (err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const unavailable = statusCode >= 500 && !(err instanceof HttpError) && redisUnavailable(err, deps.redis);
     const route = webhookRoute(request.routeOptions.url);
@@ -76,13 +84,13 @@ export function buildApp(deps: AppDeps) {
     }
     if (err instanceof HttpError && statusCode >= 500) request.log.warn({ code: err.code, cause: String(err.cause) }, err.message);
     return reply.code(statusCode).send({ error: answer(stableCode(err, statusCode), err.message), message: err.message });
-  });
+  };
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'ERR_NOT_FOUND', message: 'not found' }));
 
   app.decorateRequest('logNote', null);
   // Only when the line would be written: an onResponse hook costs every request two listeners.
-  if (deps.logger.isLevelEnabled('info')) app.addHook('onResponse', logCompletion);
+  if (requestLines) addRequestLines(app);
 
   app.register(openApi);
   app.register(operationsRoutes, { isReady: deps.isReady });
@@ -92,6 +100,7 @@ export function buildApp(deps: AppDeps) {
       bodyLimit: deps.bodyLimit,
       enqueuer: deps.enqueuer,
       accepted: () => counts.accepted('production'),
+      queuedLog: requestLines ? new QueuedLog(deps.logger) : null,
     });
   }
   if (deps.adminTokens.length > 0) {

@@ -49,32 +49,54 @@ describe('ingress operations endpoints', () => {
     assert.match(after, /process_resident_memory_bytes/);
   });
 
-  it("logs each answered request in one line, by its route (never the URL's secret), an accepted webhook's with its uuid, a refusal's with its code", async () => {
+  it("logs each refused request in one line, by its route (never the URL's secret), with its code, and every accepted webhook's uuid", async () => {
     const before = f.logs.lines.length;
     assert.equal((await fetch(f.webhookUrl(), form({ uuid: 'ShfFXnXeAiHoB8U4uFJQS4', status: '3' }))).status, 200);
     assert.equal((await fetch(f.webhookUrl('wrong-secret-0123456789'), form({}))).status, 404);
     const bad = await fetch(f.webhookUrl(), form({ uuid: 'not a uuid', status: '3' }));
     assert.equal(bad.status, 400);
     const badReason = ((await bad.json()) as { message: string }).message;
-    // Written once the answer has gone: give the response's 'finish' a moment.
+    assert.equal((await fetch(f.url('/livez'))).status, 200);
+    // Other routes' lines are written once the answer has gone: give the response's 'finish' a moment.
     await new Promise((r) => setTimeout(r, 50));
     const records = f.logs.records().slice(before);
     const answered = records.filter((r) => r.statusCode !== undefined);
     assert.deepEqual(
-      answered.map((r) => [r.msg, r.route, r.statusCode, r.uuid, r.reportedStatus, r.code, r.reason]),
+      answered.map((r) => [r.msg, r.route, r.statusCode, r.code, r.reason]),
       [
-        ['production webhook queued', '/webhooks/auphonic/:secret', 200, 'ShfFXnXeAiHoB8U4uFJQS4', 3, undefined, undefined],
-        ['request completed', '/webhooks/auphonic/:secret', 404, undefined, undefined, 'ERR_NOT_FOUND', 'no such webhook'],
-        ['request completed', '/webhooks/auphonic/:secret', 400, undefined, undefined, 'ERR_BAD_WEBHOOK', badReason],
+        ['request completed', '/webhooks/auphonic/:secret', 404, 'ERR_NOT_FOUND', 'no such webhook'],
+        ['request completed', '/webhooks/auphonic/:secret', 400, 'ERR_BAD_WEBHOOK', badReason],
+        ['request completed', '/livez', 200, undefined, undefined],
       ],
     );
     assert.ok(answered.every((r) => typeof r.reqId === 'string' && typeof r.ms === 'number'));
     // The refusal's own warning carries the same request id as its line.
     const refused = records.find((r) => r.msg === 'webhook with an unknown secret refused');
-    assert.equal(refused?.reqId, answered[1]?.reqId);
+    assert.equal(refused?.reqId, answered[0]?.reqId);
     assert.equal(new Set(answered.map((r) => r.reqId)).size, 3);
-    assert.equal(records.filter((r) => r.msg === 'production webhook queued').length, 1, 'one line for the accepted webhook');
+    const queued = records.filter((r) => r.msg === 'production webhooks queued');
+    assert.deepEqual(
+      queued.map((r) => [r.count, r.webhooks]),
+      [[1, [{ uuid: 'ShfFXnXeAiHoB8U4uFJQS4', reportedStatus: 3 }]]],
+    );
     assert.ok(!records.some((r) => JSON.stringify(r).includes('wrong-secret')), 'no URL is logged');
+  });
+
+  it('logs every accepted webhook of a burst once, in lines that each give their count', async () => {
+    const before = f.logs.lines.length;
+    const uuids = Array.from({ length: 60 }, (_, i) => `BatchLog${String(i).padStart(14, '0')}`);
+    const answers = await Promise.all(uuids.map((uuid) => fetch(f.webhookUrl(), form({ uuid, status: '3' }))));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      uuids.map(() => 200),
+    );
+    const queued = f.logs
+      .records()
+      .slice(before)
+      .filter((r) => r.msg === 'production webhooks queued');
+    const logged = queued.flatMap((r) => (r.webhooks as { uuid: string }[]).map((w) => w.uuid));
+    assert.deepEqual([...logged].sort(), [...uuids].sort(), 'every accepted uuid, once');
+    assert.ok(queued.every((r) => r.count === (r.webhooks as unknown[]).length));
   });
 
   it('reports the runnable queue depth for autoscaling, 0 while the queue is paused', async () => {

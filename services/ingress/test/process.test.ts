@@ -36,7 +36,7 @@ describe('ingress process (pnpm start:ingress)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    assert.ok(lines.some((l) => l.msg === 'production webhook queued' && l.uuid === 'ShfFXnXeAiHoB8U4uFJQS3'));
+    assert.ok(lines.some((l) => l.msg === 'production webhooks queued' && l.webhooks?.[0]?.uuid === 'ShfFXnXeAiHoB8U4uFJQS3'));
     assert.ok(lines.some((l) => l.msg === 'stopped'));
     assert.ok(!ingress.output().includes(SECRET));
   });

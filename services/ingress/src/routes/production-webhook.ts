@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyByteLimit } from '../body-limit.ts';
 import type { Enqueuer } from '../enqueue.ts';
 import { badWebhook, bodyTooLarge, unknownWebhook } from '../errors.ts';
+import type { QueuedLog } from '../queued-log.ts';
 import { errors } from '../schemas/common.ts';
 import { ProductionWebhookFields, Queued, SecretParams } from '../schemas/webhooks.ts';
 import { MAX_WEBHOOK_FIELDS, parseProductionWebhook, tooManyFields, WebhookFields } from '../webhook-fields.ts';
@@ -15,6 +16,8 @@ export interface ProductionWebhookOptions {
   enqueuer: Enqueuer;
   /** Counts a delivery that was accepted (the error handler counts the refused ones). */
   accepted: () => void;
+  /** Logs the accepted ones, a turn's together (null: not at this LOG_LEVEL). */
+  queuedLog: QueuedLog | null;
 }
 
 /**
@@ -100,6 +103,8 @@ async function multipartRoute(instance: FastifyInstance, opts: RouteOptions): Pr
 function routeOptions(opts: RouteOptions) {
   return {
     bodyLimit: opts.bodyLimit,
+    // Accepted webhooks are logged by queuedLog, refusals by the error handler: no onResponse hook.
+    config: { requestLine: 'refusals' as const },
     schema: {
       summary: "Auphonic's production webhook: form-encoded, then the same fields as multipart when the form was refused",
       consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
@@ -142,8 +147,7 @@ async function accept(opts: RouteOptions, request: FastifyRequest, fields: Webho
     throw err;
   }
   opts.accepted();
-  // Said in the request's one line (logCompletion), once the answer has gone.
-  request.logNote = { msg: 'production webhook queued', fields: { uuid: webhook.uuid, reportedStatus: webhook.status } };
+  opts.queuedLog?.add({ uuid: webhook.uuid, reportedStatus: webhook.status });
   return { status: 'queued', uuid: webhook.uuid };
 }
 
