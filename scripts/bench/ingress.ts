@@ -1,10 +1,10 @@
 // Ingress against the bare handler (bare-handler.ts), same Redis, wrk as the load generator, in
 // alternating rounds; the ratio of their throughputs and both p99s. wrk must be on the PATH
 // (Debian: apt-get install wrk). BENCH_ROUNDS (5: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32),
-// BENCH_LOG_LEVEL (warn: the ingress's LOG_LEVEL; at info it writes a line per request).
+// BENCH_LOG_LEVEL (the ingress's LOG_LEVEL: info, its default, where a turn's accepted webhooks share a line; warn writes none).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import { type Bench, out, ratio } from './common.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const LUA = fileURLToPath(new URL('./webhooks.lua', import.meta.url));
 
 interface Round {
@@ -40,7 +40,8 @@ export async function benchIngress(bench: Bench): Promise<void> {
   const barePort = await freePort();
   const env = { REDIS_URL: bench.redis.url.toString(), LOG_LEVEL };
   // Its log lines to a file, as a container's to its log driver: not into this process's memory.
-  const log = await open(join(bench.work, 'ingress.log'), 'w');
+  const logPath = join(bench.work, 'ingress.log');
+  const log = await open(logPath, 'w');
   const ours = spawnService(
     'ingress',
     {
@@ -103,6 +104,7 @@ export async function benchIngress(bench: Bench): Promise<void> {
     out(
       `  wrk's own ceiling here (a route doing nothing): ${ceiling.rps.toFixed(0)}/s, ${ratio(ceiling.rps, Math.max(o.rps, b.rps))} the faster of the two`,
     );
+    if (LOG_LEVEL === 'info') out(`  ${await queuedLines(logPath)}`);
   } finally {
     // The rounds' jobs are no productions: the next sections' workers must not find them.
     await redis.flushall().catch(() => {});
@@ -111,6 +113,18 @@ export async function benchIngress(bench: Bench): Promise<void> {
     await log.close();
     bare.kill('SIGTERM');
   }
+}
+
+/** How many accepted webhooks the ingress's log lines named, in how many lines. */
+async function queuedLines(path: string): Promise<string> {
+  let lines = 0;
+  let webhooks = 0;
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    if (!line.includes('"production webhooks queued"')) continue;
+    lines += 1;
+    webhooks += (JSON.parse(line) as { count: number }).count;
+  }
+  return `its log: ${webhooks} accepted webhooks named in ${lines} lines (${(webhooks / Math.max(1, lines)).toFixed(1)} a line)`;
 }
 
 function parseWrk(text: string): Round {

@@ -1,4 +1,5 @@
-// A log line as the ingress writes one per webhook at LOG_LEVEL=info: CPU per line with our
+// A request's log line as the ingress writes one (each answered request but accepted webhooks, at
+// LOG_LEVEL=info; those share a line a turn): CPU per line with our
 // stdout destination (lines gathered, and written together at most 10 ms after the first) beside pino's
 // asynchronous one (sonic-boom, its writes on libuv's thread pool), at 14 lines a turn (what
 // the ingress writes under wrk) and at 1. Each in a process of its own, its lines to a file;
@@ -31,7 +32,7 @@ export async function benchLogs(bench: Bench): Promise<void> {
     }
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-  out(`log lines (one per webhook at LOG_LEVEL=info), CPU per line, ${ROUNDS} alternating rounds (medians):`);
+  out(`log lines (a request's, as the ingress writes one), CPU per line, ${ROUNDS} alternating rounds (medians):`);
   for (const perTurn of [14, 1]) {
     const runs: Record<string, Array<{ all: number; main: number }>> = { ours: [], 'pino-async': [] };
     for (let i = 0; i < ROUNDS; i++) for (const mode of ['pino-async', 'ours']) runs[mode]?.push(await measure(mode, perTurn));

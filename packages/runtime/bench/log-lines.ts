@@ -1,4 +1,4 @@
-// One process's cost of a log line as the ingress writes one per webhook, for scripts/bench/logs.ts:
+// One process's cost of a request's log line as the ingress writes one, for scripts/bench/logs.ts:
 // `node log-lines.ts <ours|pino-async> <lines per turn>`, its lines to stdout (the caller's file).
 // Prints to stderr: CPU µs per line, all threads and the main thread.
 import { pino } from 'pino';
@@ -12,12 +12,12 @@ const logger = createLogger({
   level: 'info',
   destination: mode === 'pino-async' ? pino.destination({ sync: false }) : undefined,
 });
-const note = { uuid: 'DV48EnapwJbpWx00000001', reportedStatus: 3 };
+const note = { code: 'ERR_BAD_WEBHOOK', reason: 'uuid: not a production uuid' };
 const run = async (lines: number) => {
   for (let i = 0; i < lines; i++) {
     logger
       .child({ reqId: `req-${i}` })
-      .info({ ...note, method: 'POST', route: '/webhooks/auphonic/:secret', statusCode: 200, ms: 2 }, 'production webhook queued');
+      .info({ ...note, method: 'POST', route: '/webhooks/auphonic/:secret', statusCode: 400, ms: 2 }, 'request completed');
     if (i % perTurn === perTurn - 1) await new Promise((resolve) => setImmediate(resolve));
   }
 };
