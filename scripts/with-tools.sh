@@ -4,7 +4,8 @@
 # everything is there already:
 #   - Node 24 and pnpm into ./.tools (scripts/dev-env.sh, from the npm registry);
 #   - the dependencies (pnpm install, again only when pnpm-lock.yaml changed);
-#   - redis-server, redis-cli and curl (the tests start their own Redis and cluster; some run curl),
+#   - redis-server, redis-cli, curl and openssl (the tests start their own Redis and cluster, some over
+#     TLS with certificates openssl makes; some run curl),
 #     and wrk for the bench, with apt-get.
 # Usage: scripts/with-tools.sh test|demo|bench
 set -euo pipefail
@@ -15,6 +16,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 # redis-cli joins the tests' Redis Cluster (redis-cli --cluster create); sentinels run as redis-server --sentinel.
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v curl >/dev/null || need+=(curl)
+# openssl makes the certificates of the tests' TLS Redis.
+command -v openssl >/dev/null || need+=(openssl)
 # The bench's load generator: an external one, so that it is not what it measures.
 if [ "${1:-}" = bench ]; then command -v wrk >/dev/null || need+=(wrk); fi
 if [ ${#need[@]} -gt 0 ]; then

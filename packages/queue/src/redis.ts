@@ -31,10 +31,13 @@ export function isCluster(connection: RedisConnection): connection is Cluster {
 
 function connect(settings: RedisSettings, role: Role, opts: ConnectionOptions): RedisConnection {
   const retryStrategy = (times: number) => Math.min(times * 200, role.retryCapMs);
+  // Node's TLS checks the certificate against the name the node was reached by (Node's CAs, or REDIS_TLS_CA_FILE's).
+  const tls = settings.tls ? (settings.tls.ca === null ? {} : { ca: settings.tls.ca }) : undefined;
   const node: RedisOptions = {
     maxRetriesPerRequest: role.maxRetriesPerRequest,
     ...(role.connectTimeout === undefined ? {} : { connectTimeout: role.connectTimeout }),
     ...(settings.password === null ? {} : { password: settings.password }),
+    ...(tls ? { tls } : {}),
   };
   const { topology } = settings;
   let redis: RedisConnection;
@@ -44,6 +47,8 @@ function connect(settings: RedisSettings, role: Role, opts: ConnectionOptions): 
       enableOfflineQueue: role.offlineQueue,
       clusterRetryStrategy: retryStrategy,
       redisOptions: { ...node, ...opts.redis },
+      // With TLS, a node is reached by the name it was given or announced, not by an address it resolves to: that name is what its certificate names.
+      ...(tls ? { dnsLookup: (address: string, done: (err: Error | null, address: string) => void) => done(null, address) } : {}),
     });
     redis.on('node error', (err: NodeJS.ErrnoException) => opts.logger?.warn({ code: err.code }, 'redis cluster node problem'));
   } else if (topology.kind === 'sentinel') {
@@ -54,6 +59,8 @@ function connect(settings: RedisSettings, role: Role, opts: ConnectionOptions): 
       sentinels: topology.sentinels,
       name: topology.name,
       ...(topology.sentinelPassword === null ? {} : { sentinelPassword: topology.sentinelPassword }),
+      // REDIS_TLS: the sentinels, and the primary and replicas they name.
+      ...(tls ? { sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
       // Leave the old primary as soon as a sentinel announces the new one: the old one takes writes until it is demoted, and loses them.
       failoverDetector: true,
       ...opts.redis,

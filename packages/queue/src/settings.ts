@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { EnvReader } from '@auphonic-bridge/runtime';
 
 /** One node's address, as REDIS_CLUSTER_NODES and REDIS_SENTINELS list them. */
@@ -21,6 +22,12 @@ export interface RedisSettings {
   topology: RedisTopology;
   /** REDIS_PASSWORD: the password of the nodes that hold data (never logged); with REDIS_URL it may be in the URL instead. */
   password: string | null;
+  /**
+   * TLS to every node (and to the sentinels): `rediss:` in REDIS_URL, REDIS_TLS=true with a
+   * cluster or sentinels. `ca`: REDIS_TLS_CA_FILE's certificates, trusted instead of Node's own
+   * (a private CA); null: Node's. Null: no TLS.
+   */
+  tls: { ca: string | null } | null;
   /**
    * BullMQ's key prefix (QUEUE_PREFIX). The default, `bull`, is BullMQ's own: keys stay where
    * they always were. Two bridges on one Redis take two prefixes; a Redis Cluster needs a hash
@@ -51,6 +58,7 @@ export function readRedisSettings(r: EnvReader): RedisSettings {
     if (sentinelName) r.problem('REDIS_SENTINEL_NAME', 'is set without REDIS_SENTINELS');
     if (sentinelPassword) r.problem('REDIS_SENTINEL_PASSWORD', 'is set without REDIS_SENTINELS');
   }
+  const tls = readTls(r, several, url);
   if (password && !clusterNodes && !sentinels && url.password) {
     r.problem('REDIS_PASSWORD', 'is set and REDIS_URL carries a password too: give it in one of them');
   }
@@ -69,7 +77,38 @@ export function readRedisSettings(r: EnvReader): RedisSettings {
     if (!sentinelName) r.problem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name the sentinels monitor)');
     topology = { kind: 'sentinel', sentinels, name: sentinelName ?? '', sentinelPassword };
   }
-  return { topology, password, prefix };
+  return { topology, password, tls, prefix };
+}
+
+/** REDIS_TLS (a cluster, sentinels) or the URL's scheme, and REDIS_TLS_CA_FILE, read once here. */
+function readTls(r: EnvReader, several: string | null, url: URL): RedisSettings['tls'] {
+  const explicit = r.optionalString('REDIS_TLS') !== undefined;
+  const wanted = r.bool('REDIS_TLS', { default: false });
+  let on = wanted;
+  if (!several) {
+    on = url.protocol === 'rediss:';
+    if (explicit && wanted !== on) {
+      r.problem(
+        'REDIS_TLS',
+        `with REDIS_URL, TLS is the URL's scheme: ${wanted ? 'rediss://' : 'redis://'} (REDIS_TLS applies to REDIS_CLUSTER_NODES and REDIS_SENTINELS)`,
+      );
+    }
+  }
+  const caFile = r.optionalString('REDIS_TLS_CA_FILE');
+  if (caFile === undefined) return on ? { ca: null } : null;
+  if (!on) {
+    r.problem('REDIS_TLS_CA_FILE', `is set without TLS (${several ? 'REDIS_TLS=true' : 'rediss:// in REDIS_URL'})`);
+    return null;
+  }
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, 'utf8');
+  } catch (err) {
+    r.problem('REDIS_TLS_CA_FILE', `cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return { ca: null };
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) r.problem('REDIS_TLS_CA_FILE', `${caFile} holds no PEM certificate`);
+  return { ca };
 }
 
 /** A list of host:port, null when unset. Entries are not echoed: a URL given by mistake may carry a password. */
@@ -112,11 +151,12 @@ export function bridgeKeyPrefix(settings: Pick<RedisSettings, 'prefix'>): string
 }
 
 /** Where the queues are, for a message: the address and the setting that gave it, never a password. */
-export function describeRedis(settings: Pick<RedisSettings, 'topology'>): string {
+export function describeRedis(settings: Pick<RedisSettings, 'topology' | 'tls'>): string {
   const list = (nodes: RedisNode[]) =>
     nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(', ');
   const { topology } = settings;
-  if (topology.kind === 'cluster') return `the Redis Cluster at ${list(topology.nodes)} (REDIS_CLUSTER_NODES)`;
-  if (topology.kind === 'sentinel') return `${topology.name} through the sentinels ${list(topology.sentinels)} (REDIS_SENTINELS)`;
-  return `Redis at ${topology.url.host} (REDIS_URL)`;
+  const tls = settings.tls ? ' over TLS' : '';
+  if (topology.kind === 'cluster') return `the Redis Cluster at ${list(topology.nodes)}${tls} (REDIS_CLUSTER_NODES)`;
+  if (topology.kind === 'sentinel') return `${topology.name} through the sentinels ${list(topology.sentinels)}${tls} (REDIS_SENTINELS)`;
+  return `Redis at ${topology.url.host}${tls} (REDIS_URL)`;
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { EnvReader } from '@auphonic-bridge/runtime';
 import { bridgeKeyPrefix, describeRedis, hashTag, type RedisSettings, readRedisSettings } from '../src/index.ts';
 
@@ -23,7 +26,12 @@ const problems = (env: Record<string, string>): string => {
 describe('Redis settings (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, QUEUE_PREFIX)', () => {
   it('is one node at REDIS_URL by default, with the keys where they always were', () => {
     const s = read({});
-    assert.deepEqual(s, { topology: { kind: 'single', url: new URL('redis://127.0.0.1:6379') }, password: null, prefix: 'bull' });
+    assert.deepEqual(s, {
+      topology: { kind: 'single', url: new URL('redis://127.0.0.1:6379') },
+      password: null,
+      tls: null,
+      prefix: 'bull',
+    });
     assert.equal(bridgeKeyPrefix(s), 'bridge:');
   });
 
@@ -116,5 +124,73 @@ describe('Redis settings (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, QUEUE
       describeRedis(read({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 'hunter2-secret' })),
       'mymaster through the sentinels s1:26379 (REDIS_SENTINELS)',
     );
+    assert.equal(
+      describeRedis(read({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}', REDIS_TLS: 'true' })),
+      'the Redis Cluster at r1:7000 over TLS (REDIS_CLUSTER_NODES)',
+    );
+  });
+
+  describe('TLS: rediss:// in REDIS_URL, REDIS_TLS with a cluster or sentinels, REDIS_TLS_CA_FILE', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'bridge-tls-settings-'));
+      await writeFile(join(dir, 'ca.pem'), CA_PEM);
+      await writeFile(join(dir, 'not-a-ca.txt'), 'hello');
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    it('is on with rediss:// and with REDIS_TLS=true on a cluster or sentinels, off otherwise', () => {
+      assert.deepEqual(read({ REDIS_URL: 'rediss://redis.internal:6380' }).tls, { ca: null });
+      assert.equal(read({ REDIS_URL: 'redis://redis.internal:6380' }).tls, null);
+      assert.deepEqual(read({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}', REDIS_TLS: 'true' }).tls, { ca: null });
+      assert.equal(read({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}' }).tls, null);
+      assert.deepEqual(read({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_TLS: 'yes' }).tls, { ca: null });
+    });
+
+    it('reads the CA file once, at start', () => {
+      const file = join(dir, 'ca.pem');
+      assert.deepEqual(read({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA_FILE: file }).tls, { ca: CA_PEM });
+      assert.deepEqual(read({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: file }).tls, {
+        ca: CA_PEM,
+      });
+    });
+
+    it('names the setting when TLS contradicts the URL, a CA file comes without TLS, or cannot be read or used', () => {
+      assert.match(
+        problems({ REDIS_URL: 'redis://r:6379', REDIS_TLS: 'true' }),
+        /REDIS_TLS: with REDIS_URL, TLS is the URL's scheme: rediss:\/\//,
+      );
+      assert.match(
+        problems({ REDIS_URL: 'rediss://r:6379', REDIS_TLS: 'false' }),
+        /REDIS_TLS: with REDIS_URL, TLS is the URL's scheme: redis:\/\//,
+      );
+      assert.equal(problems({ REDIS_URL: 'rediss://r:6379', REDIS_TLS: 'true' }), '');
+      assert.match(
+        problems({ REDIS_TLS: 'maybe', REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}' }),
+        /REDIS_TLS: must be true or false/,
+      );
+      assert.match(
+        problems({ REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }),
+        /REDIS_TLS_CA_FILE: is set without TLS \(rediss:\/\/ in REDIS_URL\)/,
+      );
+      assert.match(
+        problems({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_PREFIX: '{b}', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }),
+        /REDIS_TLS_CA_FILE: is set without TLS \(REDIS_TLS=true\)/,
+      );
+      assert.match(
+        problems({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }),
+        /REDIS_TLS_CA_FILE: cannot read .*missing\.pem \(ENOENT\)/,
+      );
+      assert.match(
+        problems({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: join(dir, 'not-a-ca.txt') }),
+        /REDIS_TLS_CA_FILE: .*not-a-ca\.txt holds no PEM certificate/,
+      );
+    });
   });
 });
+
+/** Any PEM certificate will do: the settings only read it. */
+const CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBdzCCAR2gAwIBAgIUFakeFakeFakeFakeFakeFakeFakeFakwCgYIKoZIzj0EAwIw
+-----END CERTIFICATE-----
+`;

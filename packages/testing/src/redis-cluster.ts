@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { DATA_NODE_ARGS, freePort, type RedisProcess, redisProcess } from './redis-server.ts';
+import type { TestCertificates } from './tls-certs.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestRedisCluster {
@@ -22,7 +23,8 @@ export interface TestRedisCluster {
  * each on free ports with a directory of its own, joined by `redis-cli --cluster create`),
  * with a password. Resolves once every node says the cluster is ok.
  */
-export async function startRedisCluster(opts: { masters?: number } = {}): Promise<TestRedisCluster> {
+export async function startRedisCluster(opts: { masters?: number; tls?: TestCertificates } = {}): Promise<TestRedisCluster> {
+  const { tls } = opts;
   const password = `cluster-${Math.random().toString(36).slice(2)}`;
   const root = await mkdtemp(join(tmpdir(), 'bridge-redis-cluster-'));
   const servers: RedisProcess[] = [];
@@ -40,9 +42,12 @@ export async function startRedisCluster(opts: { masters?: number } = {}): Promis
       // The cluster bus port is port + 10000 unless told: a free one of its own, as high ports have no room above.
       const bus = await freePort();
       const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(bus)];
+      // With TLS, the bus between the nodes too.
+      if (tls) args.push('--tls-cluster', 'yes');
       const server = redisProcess([...DATA_NODE_ARGS, '--appendonly', 'no', '--dir', dir, '--requirepass', password, ...args], {
         port,
         password,
+        tls,
       });
       servers.push(server);
       await server.start();
@@ -51,11 +56,17 @@ export async function startRedisCluster(opts: { masters?: number } = {}): Promis
     // The password through the environment, not the command line (other users can read that).
     await promisify(execFile)(
       process.env.REDIS_CLI_BIN ?? 'redis-cli',
-      ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
+      [...(tls ? ['--tls', '--cacert', tls.caFile] : []), '--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
       { env: { ...process.env, REDISCLI_AUTH: password } },
     );
     for (const s of servers) {
-      const client = new Redis({ port: s.port, host: '127.0.0.1', password, maxRetriesPerRequest: 1 });
+      const client = new Redis({
+        port: s.port,
+        host: '127.0.0.1',
+        password,
+        maxRetriesPerRequest: 1,
+        ...(tls ? { tls: { ca: tls.ca } } : {}),
+      });
       client.on('error', () => {});
       clients.push(client);
     }

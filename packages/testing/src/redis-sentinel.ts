@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DATA_NODE_ARGS, freePort, type RedisProcess, redisProcess } from './redis-server.ts';
+import type { TestCertificates } from './tls-certs.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestRedisSentinels {
@@ -36,8 +37,11 @@ const NAME = 'bridge-primary';
  * deems the primary down after 1 s. Resolves once every sentinel knows the replica and the
  * other sentinels.
  */
-export async function startRedisSentinels(opts: { sentinels?: 1 | 3 } = {}): Promise<TestRedisSentinels> {
+export async function startRedisSentinels(opts: { sentinels?: 1 | 3; tls?: TestCertificates } = {}): Promise<TestRedisSentinels> {
   const count = opts.sentinels ?? 3;
+  const { tls } = opts;
+  // With TLS, every port takes TLS only: replication and the sentinels' own links go over it too.
+  const tlsLinks = tls ? ['--tls-replication', 'yes'] : [];
   const password = `data-${Math.random().toString(36).slice(2)}`;
   const sentinelPassword = `sentinel-${Math.random().toString(36).slice(2)}`;
   const root = await mkdtemp(join(tmpdir(), 'bridge-redis-sentinel-'));
@@ -48,7 +52,14 @@ export async function startRedisSentinels(opts: { sentinels?: 1 | 3 } = {}): Pro
   const client = (port: number, pass: string) => {
     let c = clients.get(port);
     if (!c) {
-      c = new Redis({ port, host: '127.0.0.1', password: pass, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+      c = new Redis({
+        port,
+        host: '127.0.0.1',
+        password: pass,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 100,
+        ...(tls ? { tls: { ca: tls.ca } } : {}),
+      });
       c.on('error', () => {});
       clients.set(port, c);
     }
@@ -71,9 +82,10 @@ export async function startRedisSentinels(opts: { sentinels?: 1 | 3 } = {}): Pro
       // A replica's first sync waits 5 s by default (repl-diskless-sync-delay) for others to join it.
       const auth = ['--requirepass', password, '--masterauth', password, '--repl-diskless-sync-delay', '0'];
       const role = port === replica ? ['--replicaof', '127.0.0.1', String(primary)] : [];
-      const server = redisProcess([...DATA_NODE_ARGS, '--appendonly', 'no', '--dir', await dirOf(port), ...auth, ...role], {
+      const server = redisProcess([...DATA_NODE_ARGS, '--appendonly', 'no', '--dir', await dirOf(port), ...auth, ...role, ...tlsLinks], {
         port,
         password,
+        tls,
       });
       data.set(port, server);
       await server.start();
@@ -96,7 +108,7 @@ export async function startRedisSentinels(opts: { sentinels?: 1 | 3 } = {}): Pro
           '',
         ].join('\n'),
       );
-      const sentinel = redisProcess([conf, '--sentinel'], { port, password: sentinelPassword });
+      const sentinel = redisProcess([conf, '--sentinel', ...tlsLinks], { port, password: sentinelPassword, tls });
       sentinels.push(sentinel);
       await sentinel.start();
     }

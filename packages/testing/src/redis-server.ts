@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { TestCertificates } from './tls-certs.ts';
 
 export interface TestRedis {
   url: URL;
@@ -61,17 +62,28 @@ export interface RedisProcess {
   kill(): Promise<void>;
 }
 
-export function redisProcess(args: readonly string[], opts: { port: number; password?: string }): RedisProcess {
-  const { port, password } = opts;
+/** With `tls`, the port takes TLS only (`--tls-port`, no plain port). */
+export function redisProcess(args: readonly string[], opts: { port: number; password?: string; tls?: TestCertificates }): RedisProcess {
+  const { port, password, tls } = opts;
+  const listen = tls ? ['--port', '0', '--tls-port', String(port), ...tls.serverArgs] : ['--port', String(port)];
   let child: ChildProcess | undefined;
   return {
     port,
     async start() {
-      child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1'], {
+      child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', [...args, ...listen, '--bind', '127.0.0.1'], {
         stdio: 'ignore',
       });
       child.on('error', () => {});
-      const probe = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = new Redis({
+        port,
+        host: '127.0.0.1',
+        password,
+        // Whether it answers, not whom its certificate names (a test may serve one for another host).
+        ...(tls ? { tls: { ca: tls.ca, checkServerIdentity: () => undefined } } : {}),
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       probe.on('error', () => {});
       const until = Date.now() + 10_000;
       for (;;) {
@@ -82,7 +94,11 @@ export function redisProcess(args: readonly string[], opts: { port: number; pass
           return;
         } catch {
           probe.disconnect();
-          if (Date.now() > until) throw new Error('redis-server did not start (is it installed?)');
+          if (Date.now() > until) {
+            // Not left running to hold the test's process open.
+            child?.kill('SIGKILL');
+            throw new Error('redis-server did not start (is it installed?)');
+          }
           await new Promise((r) => setTimeout(r, 50));
         }
       }
@@ -104,15 +120,15 @@ export const DATA_NODE_ARGS = ['--save', '', '--maxmemory-policy', 'noeviction']
  * nothing on disk unless asked to (appendfsync); `noeviction` as BullMQ requires.
  * stop() is a SIGKILL: the process dies as in a crash.
  */
-export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' } = {}): Promise<TestRedis> {
+export async function startRedis(opts: { appendfsync?: 'always' | 'everysec'; tls?: TestCertificates } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bridge-redis-'));
   // With appendfsync, an append-only file in `dir` that survives stop() and restart(), as a deployment's would.
   const persistence = opts.appendfsync ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync] : ['--appendonly', 'no'];
-  const server = redisProcess([...DATA_NODE_ARGS, ...persistence, '--dir', dir], { port });
+  const server = redisProcess([...DATA_NODE_ARGS, ...persistence, '--dir', dir], { port, tls: opts.tls });
   await server.start();
   return {
-    url: new URL(`redis://127.0.0.1:${port}`),
+    url: new URL(`${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`),
     port,
     stop: () => server.kill(),
     restart: () => server.start(),
