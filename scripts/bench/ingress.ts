@@ -1,6 +1,9 @@
 // Ingress against the bare handler (bare-handler.ts), same Redis, wrk as the load generator, in
 // alternating rounds; the ratio of their throughputs and both p99s. wrk must be on the PATH
-// (Debian: apt-get install wrk). BENCH_ROUNDS (5: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32),
+// (Debian: apt-get install wrk). Each round runs the two back to back, in turn the one first then the
+// other: an A/A test here (the bare handler against a second one) found the first of two back-to-back
+// runs the faster by a few percent. BENCH_AA=1 runs that test too, the bench's resolution in this run.
+// BENCH_ROUNDS (6: this machine is noisy), BENCH_SECONDS (5), BENCH_CONNECTIONS (32),
 // BENCH_LOG_LEVEL (the ingress's LOG_LEVEL: info, its default, where a turn's accepted webhooks share a line; warn writes none).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +15,8 @@ import { freePort, spawnService, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { type Bench, out, ratio } from './common.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const AA = process.env.BENCH_AA === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
@@ -54,49 +58,69 @@ export async function benchIngress(bench: Bench): Promise<void> {
     },
     { logFd: log.fd },
   );
-  const bare = spawn(process.execPath, [fileURLToPath(new URL('./bare-handler.ts', import.meta.url))], {
-    env: { ...process.env, ...env, BARE_PORT: String(barePort) },
-    stdio: 'ignore',
-  });
+  const bareHandler = (port: number) =>
+    spawn(process.execPath, [fileURLToPath(new URL('./bare-handler.ts', import.meta.url))], {
+      env: { ...process.env, ...env, BARE_PORT: String(port) },
+      stdio: 'ignore',
+    });
+  const bare = bareHandler(barePort);
+  const secondPort = await freePort();
+  const second = AA ? bareHandler(secondPort) : undefined;
   const redis = new Redis(bench.redis.url.toString());
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${oursPort}/healthz`)).ok, 'the ingress');
     await waitFor(async () => (await fetch(`http://127.0.0.1:${barePort}/ping`)).ok, 'the bare handler');
+    if (second) await waitFor(async () => (await fetch(`http://127.0.0.1:${secondPort}/ping`)).ok, 'the second bare handler');
     const targets = {
       bare: `http://127.0.0.1:${barePort}/hook`,
       ours: `http://127.0.0.1:${oursPort}/webhooks/auphonic/${secret}`,
+      second: `http://127.0.0.1:${secondPort}/hook`,
     };
     const wrk = async (url: string, seconds: number, script = true): Promise<Round> => {
       const args = ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', LUA] : []), url];
       const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
       return parseWrk(stdout);
     };
-    // Warm both up (JIT, connections), then alternate, Redis emptied before each round.
+    // Warm them up (JIT, connections), then alternate, Redis emptied before each run.
     await wrk(targets.bare, 2);
     await wrk(targets.ours, 2);
-    const rounds: Record<'bare' | 'ours', Round[]> = { bare: [], ours: [] };
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const name of ['bare', 'ours'] as const) {
-        await redis.flushall();
-        rounds[name].push(await wrk(targets[name], SECONDS));
+    if (second) await wrk(targets.second, 2);
+    const rounds: Record<keyof typeof targets, Round[]> = { bare: [], ours: [], second: [] };
+    const alternate = async (a: keyof typeof targets, b: keyof typeof targets) => {
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const name of i % 2 === 0 ? [a, b] : [b, a]) {
+          await redis.flushall();
+          rounds[name].push(await wrk(targets[name], SECONDS));
+        }
       }
-    }
+    };
+    await alternate('bare', 'ours');
     // What wrk itself can do here, with the same connections: a route that does nothing.
     const ceiling = await wrk(`http://127.0.0.1:${barePort}/ping`, SECONDS, false);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-    const summary = (name: 'bare' | 'ours') => ({
+    // Of an even count, the mean of the middle two.
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      return Number.isInteger(mid)
+        ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
+        : (sorted[Math.floor(mid)] ?? Number.NaN);
+    };
+    const summary = (name: keyof typeof targets) => ({
       rps: median(rounds[name].map((r) => r.rps)),
       p99: median(rounds[name].map((r) => r.p99)),
       p50: median(rounds[name].map((r) => r.p50)),
       non2xx: rounds[name].reduce((sum, r) => sum + r.non2xx, 0),
     });
+    // Each round's ratio of the two, run a few seconds apart: steadier than a ratio of medians
+    // when the machine's speed drifts during the run (as it does here, by half at times).
+    const byRound = (a: Round[], b: Round[]) => ratio(median(a.map((r, i) => r.rps / (b[i]?.rps ?? Number.NaN))), 1);
     const b = summary('bare');
     const o = summary('ours');
     out(
-      `ingress vs a bare Fastify + BullMQ handler, same Redis, wrk -t2 -c${CONNECTIONS}, ${ROUNDS} alternating rounds of ${SECONDS} s (medians), LOG_LEVEL=${LOG_LEVEL}:`,
+      `ingress vs a bare Fastify + BullMQ handler, same Redis, wrk -t2 -c${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS} s, the two back to back in turn either first (medians), LOG_LEVEL=${LOG_LEVEL}:`,
     );
     out(
-      `  ratio ${ratio(o.rps, b.rps)} (ours ${o.rps.toFixed(0)}/s, bare ${b.rps.toFixed(0)}/s); p99 ours ${o.p99.toFixed(2)} ms, bare ${b.p99.toFixed(2)} ms; p50 ours ${o.p50.toFixed(2)} ms, bare ${b.p50.toFixed(2)} ms`,
+      `  ratio ${byRound(rounds.ours, rounds.bare)} by round (the median of the rounds' ratios), ${ratio(o.rps, b.rps)} of the medians (ours ${o.rps.toFixed(0)}/s, bare ${b.rps.toFixed(0)}/s); p99 ours ${o.p99.toFixed(2)} ms, bare ${b.p99.toFixed(2)} ms; p50 ours ${o.p50.toFixed(2)} ms, bare ${b.p50.toFixed(2)} ms`,
     );
     out(
       `  rounds: ours ${rounds.ours.map((r) => r.rps.toFixed(0)).join(', ')}; bare ${rounds.bare.map((r) => r.rps.toFixed(0)).join(', ')}; non-2xx ours ${o.non2xx}, bare ${b.non2xx}`,
@@ -105,6 +129,16 @@ export async function benchIngress(bench: Bench): Promise<void> {
       `  wrk's own ceiling here (a route doing nothing): ${ceiling.rps.toFixed(0)}/s, ${ratio(ceiling.rps, Math.max(o.rps, b.rps))} the faster of the two`,
     );
     if (LOG_LEVEL === 'info') out(`  ${await queuedLines(logPath)}`);
+    if (second) {
+      const before = rounds.bare.length;
+      await alternate('bare', 'second');
+      const again = rounds.bare.slice(before);
+      const first = median(again.map((r) => r.rps));
+      const other = summary('second');
+      out(
+        `  A/A, the bare handler against a second one, the same way: ${byRound(again, rounds.second)} by round, ${ratio(first, other.rps)} of the medians (${first.toFixed(0)}/s, ${other.rps.toFixed(0)}/s): how far apart two equals come out in this run`,
+      );
+    }
   } finally {
     // The rounds' jobs are no productions: the next sections' workers must not find them.
     await redis.flushall().catch(() => {});
@@ -112,6 +146,7 @@ export async function benchIngress(bench: Bench): Promise<void> {
     await ours.stop();
     await log.close();
     bare.kill('SIGTERM');
+    second?.kill('SIGTERM');
   }
 }
 
