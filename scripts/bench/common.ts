@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { addProductionJob, createProductionQueue, type ProductionQueue } from '@auphonic-bridge/queue';
 import { AuphonicSimulator } from '@auphonic-bridge/simulator';
-import { type SpawnedService, spawnService, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { type SpawnedService, spawnService, type TestRedis, type TestS3, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 
 export const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -90,4 +90,14 @@ export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** A worker's settings for S3 storage on the bench's s3rver, under `prefix`. */
+export function s3Storage(s3: TestS3, prefix: string): Record<string, string> {
+  return {
+    STORAGE_URL: `s3://${s3.bucket}/${prefix}`,
+    S3_ENDPOINT: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  };
 }

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startS3 } from '@auphonic-bridge/testing';
-import { API_KEY, type Bench, bigFile, ingest, out, queueOn, ratio, rss, simulator, startWorker } from './common.ts';
+import { API_KEY, type Bench, bigFile, ingest, out, queueOn, ratio, rss, s3Storage, simulator, startWorker } from './common.ts';
 
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
 const SMALL_MB = Number(process.env.BENCH_SMALL_MB ?? 100);
@@ -42,15 +42,7 @@ export async function benchDownloads(bench: Bench): Promise<void> {
     const worker = async (storage: 'directory' | 's3', uuid: string) => {
       runNo += 1;
       const dir = join(bench.work, `storage-${runNo}`);
-      const env: Record<string, string> =
-        storage === 'directory'
-          ? { STORAGE_DIR: dir }
-          : {
-              STORAGE_URL: `s3://${s3.bucket}/run-${runNo}`,
-              S3_ENDPOINT: s3.endpoint,
-              AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-            };
+      const env = storage === 'directory' ? { STORAGE_DIR: dir } : s3Storage(s3, `run-${runNo}`);
       const w = await startWorker(bench, sim, env);
       try {
         await new Promise((r) => setTimeout(r, 1000));

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startS3 } from '@auphonic-bridge/testing';
-import { type Bench, bigFile, ingest, out, queueOn, ratio, rss, simulator, startWorker } from './common.ts';
+import { type Bench, bigFile, ingest, out, queueOn, ratio, rss, s3Storage, simulator, startWorker } from './common.ts';
 
 const EACH_MB = Number(process.env.BENCH_PARALLEL_MB ?? 48);
 const LINK_MBPS = Number(process.env.BENCH_LINK_MBPS ?? 32);
@@ -31,15 +31,7 @@ export async function benchParallel(bench: Bench): Promise<void> {
     const run = async (concurrency: string, storage: 'directory' | 's3' = 'directory') => {
       runs += 1;
       const dir = join(bench.work, `parallel-storage-${concurrency}`);
-      const where: Record<string, string> =
-        storage === 'directory'
-          ? { STORAGE_DIR: dir }
-          : {
-              STORAGE_URL: `s3://${s3.bucket}/parallel-${runs}`,
-              S3_ENDPOINT: s3.endpoint,
-              AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-            };
+      const where = storage === 'directory' ? { STORAGE_DIR: dir } : s3Storage(s3, `parallel-${runs}`);
       const worker = await startWorker(bench, sim, { ...where, DOWNLOAD_CONCURRENCY: concurrency });
       try {
         const seconds = await ingest(queue, p.uuid);
