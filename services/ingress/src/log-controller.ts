@@ -35,8 +35,6 @@ declare module 'fastify' {
 }
 
 export interface LogNote {
-  /** Instead of "request completed". */
-  msg?: string;
   fields: Record<string, unknown>;
 }
 
@@ -62,7 +60,7 @@ export function writeRequestLine(request: FastifyRequest, reply: FastifyReply): 
       statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     },
-    note?.msg ?? 'request completed',
+    'request completed',
   );
 }
 
