@@ -50,6 +50,18 @@ export async function startWorker(bench: Bench, sim: AuphonicSimulator, env: Rec
   return worker;
 }
 
+/** CPU seconds a process has used (user + system). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds this process has used. */
+export function selfCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /** Resident memory now (VmRSS) and at its peak (VmHWM), MB. */
 export async function rss(pid: number): Promise<{ now: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startS3 } from '@auphonic-bridge/testing';
+import { startS3Process } from '@auphonic-bridge/testing';
 import { API_KEY, type Bench, bigFile, ingest, out, queueOn, ratio, rss, s3Storage, simulator, startWorker } from './common.ts';
 
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
@@ -16,7 +16,7 @@ const ROUNDS = Number(process.env.BENCH_DOWNLOAD_ROUNDS ?? 3);
 export async function benchDownloads(bench: Bench): Promise<void> {
   const sim = await simulator();
   const { queue, close } = queueOn(bench.redis);
-  const s3 = await startS3();
+  const s3 = await startS3Process();
   try {
     const productions: Record<number, { uuid: string; url: string }> = {};
     for (const mb of [SMALL_MB, FILE_MB]) {

@@ -3,19 +3,13 @@
 // the rest on the same cores (this process, which is the simulator serving the files, and Redis).
 // BENCH_SCALE_N (400).
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@auphonic-bridge/testing';
-import { type Bench, out, queueOn, simulator, startWorker } from './common.ts';
+import { type Bench, cpuSeconds, out, queueOn, selfCpuSeconds, simulator, startWorker } from './common.ts';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 400);
-
-/** CPU seconds a process has used (user + system). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 export async function benchScale(bench: Bench): Promise<void> {
   const sim = await simulator();
@@ -30,10 +24,7 @@ export async function benchScale(bench: Bench): Promise<void> {
       const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
       return field('used_cpu_sys') + field('used_cpu_user');
     };
-    const selfCpu = () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) / 1e6;
-    };
+    const selfCpu = selfCpuSeconds;
     out('  workers  productions/min  seconds  workers CPU (s)  simulator + Redis CPU (s)  all busy');
     for (const count of [1, 2, 4]) {
       await queue.obliterate({ force: true });

@@ -7,6 +7,12 @@ import { resumeDelay } from './retry.ts';
 
 /** What a split download needs of its sink beyond sequential writes. */
 export interface RangeSink {
+  /** A range must start at a multiple of this (S3: the part size); 1 when absent. */
+  readonly align?: number;
+  /** The most bytes a range taken now may hold (S3: the spool left); no limit when absent. */
+  room?(): number;
+  /** Claims room for a range about to be taken; returns the function that gives it back if it is not. */
+  reserve?(bytes: number): () => void;
   writeAt(chunk: Uint8Array, position: number): Promise<void>;
   readRange(start: number, end: number): AsyncIterable<Buffer>;
 }
@@ -108,10 +114,10 @@ export class SplitDownload {
     return this.#failure;
   }
 
-  /** The bytes a helper could take now (half the largest range), 0 when none is worth it. */
+  /** The bytes a helper could take now (about half the largest range), 0 when none is worth it. */
   offer(): number {
-    const range = this.#largest();
-    return range ? Math.floor((range.end - range.pos) / 2) : 0;
+    const cut = this.#cut(0.5);
+    return cut ? cut.range.end - cut.mid : 0;
   }
 
   /**
@@ -120,19 +126,20 @@ export class SplitDownload {
    * range is the download's (the head throws it); this throws only the caller's own abort.
    */
   async help(callerSignal: AbortSignal, opts: { share?: number } = {}): Promise<boolean> {
-    const victim = this.#largest();
-    if (!victim) return false;
-    // The top `share` of the range (a half unless more slots are idle at once), and never a range below the minimum.
-    const left = victim.end - victim.pos;
-    const take = Math.max(Math.floor(left * Math.min(opts.share ?? 0.5, 0.5)), this.#minRange);
-    const mid = victim.end - take;
+    // The top `share` of the largest range (a half unless more slots are idle at once); where that
+    // is too little for the sink's alignment, a half, as offer() saw it.
+    const cut = this.#cut(opts.share ?? 0.5) ?? this.#cut(0.5);
+    if (!cut) return false;
+    const { range: victim, mid } = cut;
     victim.splitting = true;
+    const giveBack = this.#sink.reserve?.(victim.end - mid) ?? (() => {});
     const signal = AbortSignal.any([callerSignal, this.#abort.signal]);
     let res: OpenedDownload;
     try {
       res = await this.#client.openDownload(this.#url, { offset: mid, signal });
     } catch (err) {
       victim.splitting = false;
+      giveBack();
       if (callerSignal.aborted) throw err;
       this.#splittable = false;
       this.onChange?.();
@@ -144,6 +151,7 @@ export class SplitDownload {
     if (!usable || this.#closed || victim.pos >= mid) {
       res.body.destroy();
       victim.splitting = false;
+      giveBack();
       if (!usable) this.#splittable = false;
       this.onChange?.();
       return false;
@@ -196,14 +204,25 @@ export class SplitDownload {
     await Promise.allSettled([...this.#helpers]);
   }
 
-  #largest(): Range | null {
+  /**
+   * Where to split the largest range for a helper taking `share` of it: never a range below the
+   * minimum, its start on the sink's alignment, and within the room the sink has for it.
+   */
+  #cut(share: number): { range: Range; mid: number } | null {
     if (!this.#splittable || this.#closed) return null;
     let best: Range | null = null;
     for (const range of [this.#head, ...this.#ranges]) {
       if (range.splitting || range.end - range.pos < 2 * this.#minRange) continue;
       if (!best || range.end - range.pos > best.end - best.pos) best = range;
     }
-    return best;
+    if (!best) return null;
+    const align = Math.max(1, this.#sink.align ?? 1);
+    const room = this.#sink.room?.() ?? Number.POSITIVE_INFINITY;
+    const take = Math.max(Math.floor((best.end - best.pos) * Math.min(share, 0.5)), this.#minRange);
+    let mid = Math.floor((best.end - take) / align) * align;
+    if (best.end - mid > room) mid += Math.ceil((best.end - mid - room) / align) * align;
+    if (mid <= best.pos || best.end - mid < this.#minRange) return null;
+    return { range: best, mid };
   }
 
   /** Streams the range in place, continuing from where it broke (the source has shown it serves ranges). */

@@ -49,6 +49,24 @@ class FileSink implements DownloadSink, RangeSink {
   }
 }
 
+/** A sink that takes ranges only on its parts' boundaries and within a budget of room (as S3 does). */
+class PartedSink extends FileSink {
+  readonly align = 512 * 1024;
+  left = 3 * 1024 * 1024;
+  /** Most room ever claimed at once. */
+  most = 0;
+  room(): number {
+    return this.left;
+  }
+  reserve(bytes: number): () => void {
+    this.left -= bytes;
+    this.most = Math.max(this.most, 3 * 1024 * 1024 - this.left);
+    return () => {
+      this.left += bytes;
+    };
+  }
+}
+
 describe('SplitDownload: idle slots take ranges of a running download', () => {
   let server: Server;
   let base: URL;
@@ -102,8 +120,9 @@ describe('SplitDownload: idle slots take ranges of a running download', () => {
   const client = () => new AuphonicClient({ baseUrl: base, token: 'token-0123456789' });
 
   /** The head, and two idle slots helping as the worker's would, each as long as there is a range to take. */
-  async function download(path: string, name: string, opts: { expectedSize?: number; full?: boolean } = {}) {
-    const sink = await FileSink.create(dir, name);
+  async function download(path: string, name: string, opts: { expectedSize?: number; full?: boolean; parted?: boolean } = {}) {
+    const file = await FileSink.create(dir, name);
+    const sink = opts.parted ? new PartedSink(file.path, file.fh) : file;
     sink.full = opts.full === true;
     const url = new URL(path, base);
     const total = opts.expectedSize ?? DATA.length;
@@ -142,6 +161,21 @@ describe('SplitDownload: idle slots take ranges of a running download', () => {
     assert.equal(result.size, DATA.length);
     assert.ok(split.helped >= 2, `ranges taken: ${split.helped}`);
     assert.ok(split.headEnd < DATA.length / 2, `the head stopped at ${split.headEnd}`);
+    assert.ok(Buffer.compare(await readFile(sink.path), DATA) === 0);
+  });
+
+  it("starts every range on the sink's part boundaries, within the room it has", async () => {
+    const { result, split, sink } = await download('/parted', 'parted.bin', { parted: true });
+    assert.equal(result.md5, MD5);
+    assert.ok(split.helped >= 2, `ranges taken: ${split.helped}`);
+    const starts = ranges.get('/parted') ?? [];
+    assert.ok(
+      starts.every((start) => start % (512 * 1024) === 0),
+      `ranges asked from ${starts}`,
+    );
+    const parted = sink as PartedSink;
+    assert.ok(parted.most <= 3 * 1024 * 1024 && parted.most > 0, `room claimed at most: ${parted.most}`);
+    assert.ok(DATA.length - split.headEnd <= 3 * 1024 * 1024, `the helpers took ${DATA.length - split.headEnd} bytes`);
     assert.ok(Buffer.compare(await readFile(sink.path), DATA) === 0);
   });
 

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import type { EnvReader } from '@auphonic-bridge/runtime';
 import { type StorageConfig, StorageError } from '@auphonic-bridge/storage';
 
@@ -45,6 +46,8 @@ export function readStorageSettings(r: EnvReader): StorageSettings {
       socketMs: r.int('S3_SOCKET_TIMEOUT_MS', { default: 60_000, min: 0, max: 3_600_000 }),
       requestMs: r.int('S3_REQUEST_TIMEOUT_MS', { default: 300_000, min: 0, max: 3_600_000 }),
     },
+    // Within the Kubernetes worker's 1 GiB emptyDir at /tmp (deploy/), with room to spare.
+    spool: { dir: tmpdir(), maxBytes: r.int('DOWNLOAD_SPLIT_SPOOL_MB', { default: 512, min: 0, max: 1_000_000 }) * 1024 * 1024 },
   };
 }
 
@@ -56,6 +59,7 @@ export function explainStorageError(err: unknown, settings: StorageSettings): un
     ERR_STORAGE_NO_BUCKET: `STORAGE_URL: ${err.message}`,
     ERR_STORAGE_CREDENTIALS: `${err.message}: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS profile / IRSA role)`,
     ERR_STORAGE_UNREACHABLE: `STORAGE_URL: ${err.message}; check S3_ENDPOINT and S3_REGION`,
+    ERR_STORAGE_SPOOL: `DOWNLOAD_SPLIT_SPOOL_MB: ${err.message}; set TMPDIR to a writable directory, or DOWNLOAD_SPLIT_SPOOL_MB=0 to never split downloads to S3`,
   };
   const message = hint[err.code];
   return message ? new StorageError(err.code as 'ERR_STORAGE_UNREACHABLE', message, { retryable: false, cause: err }) : err;

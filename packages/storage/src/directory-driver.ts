@@ -2,9 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { StorageDriver, Upload, UploadOptions } from './driver.ts';
+import type { RangeWriter, StorageDriver, Upload, UploadOptions } from './driver.ts';
 import { StorageError } from './errors.ts';
 import { keySegments } from './keys.ts';
+import { writeAll } from './write-all.ts';
 
 /** Temporary files live here, on the same filesystem, so the final rename is atomic. */
 const INCOMING = '.incoming';
@@ -239,12 +240,18 @@ class FileUpload implements Upload {
     await this.#queueWrite(chunk, position);
   }
 
-  /** A range's bytes beyond the sequential ones (a split download): bytesWritten, the checkpoint and resuming keep to the sequential prefix. */
-  async writeAt(chunk: Uint8Array, position: number): Promise<void> {
-    await this.#queueWrite(chunk, position);
+  /** Ranges go straight to their place in the file; the checkpoint and resuming keep to the sequential prefix. */
+  ranges(): RangeWriter {
+    return {
+      align: 1,
+      room: () => Number.POSITIVE_INFINITY,
+      reserve: () => () => {},
+      writeAt: (chunk, position) => this.#queueWrite(chunk, position),
+      readRange: (start, end) => this.#readRange(start, end),
+    };
   }
 
-  async *readRange(start: number, end: number): AsyncIterable<Buffer> {
+  async *#readRange(start: number, end: number): AsyncIterable<Buffer> {
     await this.#drain();
     if (end <= start) return;
     yield* createReadStream(this.#paths.temp, { start, end: end - 1, highWaterMark: 128 * 1024 });
@@ -353,14 +360,6 @@ class FileUpload implements Upload {
     clearInterval(this.#heartbeat);
     await this.#ck?.close().catch(() => {});
     if (this.#paths.checkpoint) await rm(this.#paths.checkpoint, { force: true });
-  }
-}
-
-async function writeAll(fh: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, position + offset);
-    offset += bytesWritten;
   }
 }
 

@@ -47,16 +47,30 @@ export interface Upload {
    */
   setContentType?(contentType: string): void;
   /**
-   * Optional, for a download split into ranges: writes bytes at `position`, beyond the sequential
-   * ones (`bytesWritten`, what resuming keeps, does not move). A driver without it is never split.
+   * Optional, for a download split into ranges: how this upload takes the ranges of a file of
+   * `total` bytes, or null when it cannot (then the download is never split).
    */
-  writeAt?(chunk: Uint8Array, position: number): Promise<void>;
-  /** Optional, with writeAt: the bytes in [start, end) once every write has landed (to hash what the ranges wrote). */
-  readRange?(start: number, end: number): AsyncIterable<Buffer>;
+  ranges?(total: number): RangeWriter | null;
   /** Drops what was written and starts again at byte 0. */
   restart(): Promise<void>;
   /** Makes the object visible under its key, durably. */
   commit(): Promise<void>;
   /** Leaves nothing behind. Safe to call twice or after a failed commit. */
   abort(): Promise<void>;
+}
+
+/**
+ * Bytes written beyond the sequential ones, at their own offsets (a split download's ranges):
+ * `bytesWritten`, what resuming keeps, does not move.
+ */
+export interface RangeWriter {
+  /** A range must start at a multiple of this (S3: the part size; 1 for a file). */
+  readonly align: number;
+  /** The most bytes a range taken now may hold (S3: the spool left); Infinity for no limit. */
+  room(): number;
+  /** Claims room for a range about to be taken; returns the function that gives it back if it is not. */
+  reserve(bytes: number): () => void;
+  writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  /** The bytes in [start, end) once every write has landed (to hash what the ranges wrote). */
+  readRange(start: number, end: number): AsyncIterable<Buffer>;
 }

@@ -11,7 +11,9 @@ export type StorageErrorCode =
   /** At start: the server refused the credentials. */
   | 'ERR_STORAGE_CREDENTIALS'
   /** At start: the server cannot be reached or answered something else. */
-  | 'ERR_STORAGE_UNREACHABLE';
+  | 'ERR_STORAGE_UNREACHABLE'
+  /** At start: the temporary directory for the spools of split downloads cannot be written to. */
+  | 'ERR_STORAGE_SPOOL';
 
 export class StorageError extends BridgeError {
   readonly retryable: boolean;

@@ -16,6 +16,7 @@ import { StorageError } from './errors.ts';
 import { keySegments } from './keys.ts';
 import { PartPool } from './part-pool.ts';
 import { S3MultipartUpload } from './s3-multipart.ts';
+import { SpoolBudget, SpoolFile } from './spool.ts';
 
 export interface S3Settings {
   bucket: string;
@@ -31,6 +32,11 @@ export interface S3Settings {
   concurrency: number;
   /** Milliseconds: to connect; a socket silent this long; one request (a part) in all. 0: none. */
   timeouts: { connectMs: number; socketMs: number; requestMs: number };
+  /**
+   * Where a download split into ranges keeps their bytes until the MD5 reaches them, and how
+   * much disk the spools may take at once; absent (or 0 bytes): downloads to S3 are never split.
+   */
+  spool?: { dir: string; maxBytes: number };
 }
 
 /**
@@ -54,10 +60,12 @@ export class S3Driver implements StorageDriver {
   readonly #s: S3Settings;
   /** Every upload's part buffers: S3_UPLOAD_CONCURRENCY parts in flight, and one more filling. */
   readonly #pool: PartPool;
+  readonly #spool: SpoolBudget | undefined;
 
   constructor(settings: S3Settings, clientConfig: S3ClientConfig = {}) {
     this.#s = settings;
     this.#pool = new PartPool(settings.partSize, settings.concurrency + 1);
+    this.#spool = settings.spool?.maxBytes ? new SpoolBudget(settings.spool.dir, settings.spool.maxBytes) : undefined;
     this.description = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
     this.client = new S3Client({
       region: settings.region,
@@ -89,6 +97,7 @@ export class S3Driver implements StorageDriver {
     } catch (err) {
       throw startupError(err, this.#s.bucket);
     }
+    if (this.#spool) await probeSpool(this.#spool.dir);
     await this.sweep();
   }
 
@@ -200,7 +209,20 @@ export class S3Driver implements StorageDriver {
         // Not listable here: the sweep or a lifecycle rule removes it.
       }
     }
-    return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError);
+    return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError, this.#spool);
+  }
+}
+
+/** A spool that cannot be written would fail every split download: said at start instead. */
+async function probeSpool(dir: string): Promise<void> {
+  const file = new SpoolFile(dir);
+  try {
+    await file.write(Buffer.from('probe'), 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
+    throw new StorageError('ERR_STORAGE_SPOOL', `cannot write a spool file in ${dir} (${code})`, { retryable: false, cause: err });
+  } finally {
+    await file.close();
   }
 }
 

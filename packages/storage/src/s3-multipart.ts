@@ -8,8 +8,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { Upload } from './driver.ts';
+import type { RangeWriter, Upload } from './driver.ts';
+import { StorageError } from './errors.ts';
 import type { PartPool } from './part-pool.ts';
+import { type SpoolBudget, SpoolFile } from './spool.ts';
 
 /**
  * One object written as a multipart upload, completed only in commit(), so
@@ -23,6 +25,12 @@ import type { PartPool } from './part-pool.ts';
  * flight, plus the one it concatenates), so parallel outputs multiplied the
  * memory, and it copies every part once more. The checksums it asks of S3 are
  * asked here the same way (CRC32 when the client sends checksums).
+ *
+ * A download split into ranges (ranges()) writes each range straight into the
+ * parts it covers, which S3 takes in any order: ranges start on part
+ * boundaries, so every part but the last is whole. Their bytes also go to a
+ * spool file, for the MD5 of the whole to read once the head reaches them;
+ * the spools of a driver share one budget of disk.
  */
 export class S3MultipartUpload implements Upload {
   readonly #client: S3Client;
@@ -40,12 +48,26 @@ export class S3MultipartUpload implements Upload {
   #finished = false;
   #checksums: boolean | undefined;
   #contentType: string | undefined;
+  readonly #spoolBudget: SpoolBudget | undefined;
+  #spool: SpoolFile | undefined;
+  /** The file's size, once it is split into ranges; the parts the ranges are filling, by index. */
+  #total = 0;
+  readonly #rangeParts = new Map<number, { buffer: Buffer; filled: number }>();
+  #rangePartsSent = 0;
+  #reserved: Array<() => void> = [];
   /** What a caller sees of a failure: the driver's StorageError. */
   readonly #toError: (err: unknown) => Error;
 
-  constructor(client: S3Client, pool: PartPool, target: { bucket: string; key: string }, toError: (err: unknown) => Error) {
+  constructor(
+    client: S3Client,
+    pool: PartPool,
+    target: { bucket: string; key: string },
+    toError: (err: unknown) => Error,
+    spool?: SpoolBudget,
+  ) {
     this.#client = client;
     this.#pool = pool;
+    this.#spoolBudget = spool;
     this.#bucket = target.bucket;
     this.#key = target.key;
     this.#toError = toError;
@@ -83,14 +105,18 @@ export class S3MultipartUpload implements Upload {
     }
   }
 
-  /** Sends the filled buffer as the next part; its buffer goes back to the pool when S3 has it. */
+  /** Sends the filled buffer as the next part. */
   #sendPart(): void {
     const buffer = this.#current;
     if (!buffer) return;
     const length = this.#filled;
     this.#current = undefined;
     this.#filled = 0;
-    const partNumber = ++this.#partNumber;
+    this.#send(++this.#partNumber, buffer, length);
+  }
+
+  /** Uploads one part; its buffer goes back to the pool when S3 has it. */
+  #send(partNumber: number, buffer: Buffer, length: number): void {
     const task = (async () => {
       try {
         const UploadId = await this.#begin();
@@ -124,6 +150,72 @@ export class S3MultipartUpload implements Upload {
     void task.then(() => this.#inFlight.delete(task));
   }
 
+  /**
+   * Ranges of a file of `total` bytes, when the driver has a spool budget and the file spans
+   * more than a part. A range's last part is sent as soon as it is whole, so that no buffer
+   * waits for the commit while the head still needs one from the pool.
+   */
+  ranges(total: number): RangeWriter | null {
+    const budget = this.#spoolBudget;
+    if (!budget || total <= this.#pool.size || this.#written > 0) return null;
+    this.#total = total;
+    this.#spool ??= new SpoolFile(budget.dir);
+    const spool = this.#spool;
+    return {
+      align: this.#pool.size,
+      room: () => budget.left,
+      reserve: (bytes) => {
+        const giveBack = budget.take(bytes);
+        this.#reserved.push(giveBack);
+        return giveBack;
+      },
+      writeAt: (chunk, position) => this.#writeAt(spool, chunk, position),
+      readRange: (start, end) => this.#readSpool(spool, start, end),
+    };
+  }
+
+  async #writeAt(spool: SpoolFile, chunk: Uint8Array, position: number): Promise<void> {
+    this.#check();
+    if (position + chunk.length > this.#total) {
+      throw new StorageError('ERR_STORAGE_UNAVAILABLE', `a range wrote past the ${this.#total} bytes announced`, { retryable: false });
+    }
+    try {
+      await spool.write(chunk, position);
+    } catch (err) {
+      throw spoolError(err);
+    }
+    const size = this.#pool.size;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const at = position + offset;
+      const index = Math.floor(at / size);
+      let part = this.#rangeParts.get(index);
+      if (!part) {
+        part = { buffer: await this.#pool.acquire(), filled: 0 };
+        this.#rangeParts.set(index, part);
+        this.#check();
+      }
+      const n = Math.min(chunk.length - offset, size - (at - index * size));
+      part.buffer.set(chunk.subarray(offset, offset + n), at - index * size);
+      part.filled += n;
+      offset += n;
+      const length = Math.min(size, this.#total - index * size);
+      if (part.filled === length) {
+        this.#rangeParts.delete(index);
+        this.#rangePartsSent += 1;
+        this.#send(index + 1, part.buffer, length);
+      }
+    }
+  }
+
+  async *#readSpool(spool: SpoolFile, start: number, end: number): AsyncIterable<Buffer> {
+    try {
+      yield* spool.read(start, end);
+    } catch (err) {
+      throw spoolError(err);
+    }
+  }
+
   /** Created on the first part only: a small file never becomes a multipart upload. */
   #begin(): Promise<string> {
     this.#uploadId ??= (async () => {
@@ -154,6 +246,7 @@ export class S3MultipartUpload implements Upload {
     this.#partNumber = 0;
     this.#parts = [];
     this.#uploadId = undefined;
+    this.#rangePartsSent = 0;
   }
 
   /** The last part, then CompleteMultipartUpload: only now is the object visible. */
@@ -165,10 +258,12 @@ export class S3MultipartUpload implements Upload {
       throw this.#toError(err);
     }
     this.#finished = true;
+    await this.#closeSpool();
   }
 
   async #complete(): Promise<void> {
-    if (this.#partNumber === 0) {
+    if (this.#rangeParts.size > 0) throw new Error(`${this.#rangeParts.size} part(s) of the ranges left unfinished`);
+    if (this.#partNumber === 0 && this.#rangePartsSent === 0) {
       // One part's worth or less: a single PutObject.
       const buffer = this.#current;
       const body = buffer ? buffer.subarray(0, this.#filled) : Buffer.alloc(0);
@@ -208,6 +303,13 @@ export class S3MultipartUpload implements Upload {
     await this.#cancel();
   }
 
+  /** The spool's file is gone with its handle; its room goes back to the budget. */
+  async #closeSpool(): Promise<void> {
+    for (const giveBack of this.#reserved) giveBack();
+    this.#reserved = [];
+    await this.#spool?.close();
+  }
+
   /** Waits for the parts under way, then aborts the multipart upload (its parts are billed otherwise). */
   async #cancel(): Promise<void> {
     await this.#settle();
@@ -216,6 +318,9 @@ export class S3MultipartUpload implements Upload {
       this.#current = undefined;
       this.#filled = 0;
     }
+    for (const part of this.#rangeParts.values()) this.#pool.release(part.buffer);
+    this.#rangeParts.clear();
+    await this.#closeSpool();
     const uploadId = await this.#uploadId?.catch(() => undefined);
     if (uploadId) {
       await this.#client
@@ -223,4 +328,10 @@ export class S3MultipartUpload implements Upload {
         .catch(() => {});
     }
   }
+}
+
+/** The spool's disk failed (full, or not writable): may clear up, as a full directory may. */
+function spoolError(err: unknown): StorageError {
+  const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
+  return new StorageError('ERR_STORAGE_UNAVAILABLE', `the spool for a download's ranges failed (${code})`, { retryable: true, cause: err });
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startS3, type TestS3 } from '@auphonic-bridge/testing';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -146,6 +149,134 @@ describe('S3Driver memory: one pool of part buffers for every upload', () => {
     } finally {
       await s3.close();
     }
+  });
+});
+
+describe('S3Driver: a download split into ranges', () => {
+  const MiB = 1024 * 1024;
+  let s3: TestS3;
+  let spoolDir: string;
+  let settings: S3Settings;
+  before(async () => {
+    s3 = await startS3();
+    spoolDir = await mkdtemp(join(tmpdir(), 'spool-test-'));
+    settings = {
+      bucket: s3.bucket,
+      prefix: 'ranges',
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      partSize: 5 * MiB,
+      // A pool of two buffers for three writers: a range waits for one, never for ever.
+      concurrency: 1,
+      timeouts: { connectMs: 5_000, socketMs: 30_000, requestMs: 60_000 },
+      spool: { dir: spoolDir, maxBytes: 64 * MiB },
+    };
+  });
+  after(async () => {
+    await s3.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  const read = async (driver: S3Driver, key: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of driver.read(key)) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const collect = async (it: AsyncIterable<Buffer>) => {
+    const chunks: Buffer[] = [];
+    for await (const c of it) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  /** Writes bytes [start, end) in 64 KiB chunks, as a download's body comes. */
+  const stream = async (write: (chunk: Buffer, at: number) => Promise<void>, bytes: Buffer, start: number, end: number) => {
+    for (let at = start; at < end; at += 64 * 1024) await write(bytes.subarray(at, Math.min(at + 64 * 1024, end)), at);
+  };
+
+  it('writes the ranges straight into whole parts, out of order, and spools them for the hash: exact bytes', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    const parts: number[] = [];
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') parts.push((args.input as { PartNumber: number }).PartNumber);
+        return next(args);
+      },
+      { step: 'initialize', name: 'part-numbers' },
+    );
+    const bytes = randomBytes(17 * MiB + 3);
+    const upload = await driver.createUpload('account/u/split.wav');
+    const ranges = upload.ranges?.(bytes.length);
+    assert.ok(ranges, 'an S3 upload with a spool takes ranges');
+    assert.equal(ranges.align, 5 * MiB, 'on part boundaries');
+    assert.equal(ranges.room(), 64 * MiB);
+    ranges.reserve(bytes.length - 5 * MiB);
+    assert.equal(ranges.room(), 64 * MiB - (bytes.length - 5 * MiB));
+    // The head, and two ranges at once, the last range first.
+    let spooled = 0;
+    await Promise.all([
+      stream((chunk) => upload.write(chunk), bytes, 0, 5 * MiB),
+      stream(ranges.writeAt, bytes, 15 * MiB, bytes.length),
+      (async () => {
+        await stream(ranges.writeAt, bytes, 5 * MiB, 15 * MiB);
+        spooled = (await readdir(spoolDir)).length;
+      })(),
+    ]);
+    assert.equal(spooled, 0, 'the spool file is unlinked as soon as it is open');
+    assert.ok((await collect(ranges.readRange(5 * MiB, bytes.length))).equals(bytes.subarray(5 * MiB)), 'the spool gives the ranges back');
+    assert.notDeepEqual(
+      parts,
+      [...parts].sort((a, b) => a - b),
+      `parts sent out of order: ${parts}`,
+    );
+    await upload.commit();
+    assert.deepEqual(
+      [...parts].sort((a, b) => a - b),
+      [1, 2, 3, 4],
+      'each part once: three whole, the last short',
+    );
+    assert.ok((await read(driver, 'account/u/split.wav')).equals(bytes));
+    assert.equal(ranges.room(), 64 * MiB, 'its room is back once it is stored');
+  });
+
+  it('gives its room back and leaves no object when aborted', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    const bytes = randomBytes(12 * MiB);
+    const upload = await driver.createUpload('account/u/dropped.wav');
+    const ranges = upload.ranges?.(bytes.length);
+    assert.ok(ranges);
+    const giveBack = ranges.reserve(7 * MiB);
+    await stream(ranges.writeAt, bytes, 10 * MiB, bytes.length);
+    await upload.abort();
+    assert.equal(ranges.room(), 64 * MiB);
+    giveBack(); // A second give-back adds nothing.
+    assert.equal(ranges.room(), 64 * MiB);
+    assert.equal(await driver.stat('account/u/dropped.wav'), null);
+    await assert.rejects(ranges.writeAt(bytes.subarray(0, 10), 0), /finished/);
+  });
+
+  it('takes no ranges without a spool, nor of a file within one part', async () => {
+    const { spool: _spool, ...noSpool } = settings;
+    const without = await new S3Driver(noSpool, { credentials: s3.credentials }).createUpload('account/u/a.wav');
+    assert.equal(without.ranges?.(20 * MiB), null);
+    const zero = await new S3Driver({ ...settings, spool: { dir: spoolDir, maxBytes: 0 } }, { credentials: s3.credentials }).createUpload(
+      'account/u/b.wav',
+    );
+    assert.equal(zero.ranges?.(20 * MiB), null);
+    const small = await new S3Driver(settings, { credentials: s3.credentials }).createUpload('account/u/c.wav');
+    assert.equal(small.ranges?.(5 * MiB), null);
+  });
+
+  it('refuses to start with a spool directory it cannot write to', async () => {
+    const driver = new S3Driver(
+      { ...settings, spool: { dir: join(spoolDir, 'missing'), maxBytes: 64 * MiB } },
+      { credentials: s3.credentials },
+    );
+    await assert.rejects(driver.check(), (err: { code?: string; message: string }) => {
+      assert.equal(err.code, 'ERR_STORAGE_SPOOL');
+      assert.match(err.message, /missing \(ENOENT\)/);
+      return true;
+    });
+    await new S3Driver(settings, { credentials: s3.credentials }).check();
   });
 });
 

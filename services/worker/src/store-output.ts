@@ -128,20 +128,22 @@ async function download(
 }
 
 /**
- * The download shared out in ranges with the production's idle slots, where it may be: in place
- * (the directory driver), large enough, and checked in the end against Auphonic's MD5, as for resuming.
+ * The download shared out in ranges with the production's idle slots, where it may be: a driver
+ * that takes ranges (a directory in place; S3 in parts, through a spool), large enough, and checked
+ * in the end against Auphonic's MD5, as for resuming.
  */
 function splitOf(deps: OutputDeps, planned: PlannedDownload, upload: Upload, ctx: OutputContext): SplitDownload | undefined {
-  const { writeAt, readRange } = upload;
   const size = planned.expectedSize;
-  if (!ctx.rangeHelp || !writeAt || !readRange || planned.limits || deps.splitMinBytes <= 0) return undefined;
+  if (!ctx.rangeHelp || !upload.ranges || planned.limits || deps.splitMinBytes <= 0) return undefined;
   if (size === null || planned.expectedMd5 === null || size < 2 * deps.splitMinBytes) return undefined;
+  const sink = upload.ranges(size);
+  if (!sink) return undefined;
   const split: SplitDownload = new SplitDownload({
     client: deps.client,
     url: planned.url,
     total: size,
     minRange: deps.splitMinBytes,
-    sink: { writeAt: writeAt.bind(upload), readRange: readRange.bind(upload) },
+    sink,
     headPos: () => upload.bytesWritten,
     maxResumes: deps.downloadResumes,
     onBytes: (bytes) => {

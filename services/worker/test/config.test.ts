@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@auphonic-bridge/runtime';
 import { spawnService } from '@auphonic-bridge/testing';
@@ -41,7 +42,15 @@ describe('worker config', () => {
       partSize: 5 * 1024 * 1024,
       concurrency: 1,
       timeouts: { connectMs: 10_000, socketMs: 60_000, requestMs: 300_000 },
+      spool: { dir: tmpdir(), maxBytes: 512 * 1024 * 1024 },
     });
+    const spool = (value: string) => {
+      const storage = readConfig({ AUPHONIC_API_KEY: 'key-0123456789', STORAGE_URL: 's3://media', DOWNLOAD_SPLIT_SPOOL_MB: value }).storage;
+      return storage.kind === 's3' ? storage.spool : undefined;
+    };
+    assert.deepEqual(spool('0'), { dir: tmpdir(), maxBytes: 0 }, '0: never split to S3');
+    assert.throws(() => spool('-1'), /DOWNLOAD_SPLIT_SPOOL_MB/);
+    assert.throws(() => spool('lots'), /DOWNLOAD_SPLIT_SPOOL_MB/);
     assert.deepEqual(readConfig({ ...good, STORAGE_DIR: undefined, STORAGE_URL: 'file:///srv/x' }).storage, {
       kind: 'directory',
       path: '/srv/x',

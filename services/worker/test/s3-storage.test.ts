@@ -1,11 +1,22 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Driver } from '@auphonic-bridge/storage';
 import { spawnService, startS3, type TestS3, waitFor } from '@auphonic-bridge/testing';
 import type { WorkerService } from '../src/service.ts';
 import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
+
+/** A worker's settings for s3rver, under `prefix`; its credentials go where the AWS SDK's own chain reads them. */
+function s3Settings(s3: TestS3, prefix: string): Record<string, string> {
+  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  return { STORAGE_DIR: '', STORAGE_URL: `s3://${s3.bucket}/${prefix}`, S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1' };
+}
 
 describe('worker with S3 storage (s3rver)', () => {
   let f: WorkerFixture;
@@ -16,16 +27,7 @@ describe('worker with S3 storage (s3rver)', () => {
   before(async () => {
     f = await startFixture();
     s3 = await startS3();
-    // The AWS SDK's own credential chain reads these.
-    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-    s3Env = {
-      STORAGE_DIR: '',
-      STORAGE_URL: `s3://${s3.bucket}/media`,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: 'us-east-1',
-      S3_PART_SIZE_MB: '5',
-    };
+    s3Env = { ...s3Settings(s3, 'media'), S3_PART_SIZE_MB: '5' };
     worker = await f.startWorker(s3Env);
     (worker.storage as S3Driver).client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -218,5 +220,153 @@ describe('worker with S3 storage (s3rver)', () => {
     assert.equal(await refused.exited, 1);
     assert.match(refused.output(), /AWS_ACCESS_KEY_ID/);
     assert.ok(!refused.output().includes('S3RVER'), 'the secret is not echoed');
+  });
+});
+
+describe('worker with S3 storage: idle slots take ranges of an output, in whole parts', () => {
+  const MiB = 1024 * 1024;
+  let f: WorkerFixture;
+  let s3: TestS3;
+  let spoolDir: string;
+  let s3Env: Record<string, string>;
+  before(async () => {
+    f = await startFixture();
+    s3 = await startS3();
+    spoolDir = await mkdtemp(join(tmpdir(), 'worker-spool-'));
+    s3Env = { ...s3Settings(s3, 'ranges'), DOWNLOAD_CONCURRENCY: '3', DOWNLOAD_SPLIT_MIN_MB: '5' };
+  });
+  after(async () => {
+    await f.close();
+    await s3.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  /** A worker whose spools go to `spoolDir` (the temporary directory, as TMPDIR names it). */
+  const startWorker = async (env: Record<string, string> = {}) => {
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = spoolDir;
+    try {
+      return await f.startWorker({ ...s3Env, ...env });
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  };
+  /** A small output and a large one, every connection at 8 MB/s: a slot falls idle early. */
+  const production = async (seed: number) => {
+    const small = { filename: 'a.mp3', content: bytes(200_000, seed) };
+    const big = { filename: 'b.flac', content: bytes(21 * MiB + 7, seed + 1) };
+    const p = await f.sim.addProduction({ files: [small, big] });
+    for (const { filename } of [small, big])
+      f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 8_000_000, times: 100, uuid: p.uuid, filename });
+    return { p, small, big };
+  };
+  const read = async (worker: WorkerService, key: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of worker.storage.read(key)) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const rangeStarts = (uuid: string) =>
+    f.sim.requests
+      .filter((r) => r.origin === 'storage' && r.path.includes(uuid) && r.path.endsWith('/b.flac') && r.status === 206)
+      .map((r) => Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1]));
+  /** The numbers of the parts uploaded for b.flac, as they are sent. */
+  const partNumbers = (worker: WorkerService) => {
+    const parts: number[] = [];
+    (worker.storage as S3Driver).client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string; PartNumber?: number };
+        if (context.commandName === 'UploadPartCommand' && input.Key?.endsWith('/b.flac')) parts.push(input.PartNumber ?? 0);
+        return next(args);
+      },
+      { step: 'initialize', name: 'part-numbers' },
+    );
+    return parts;
+  };
+  /** In how many ranges the log says it came (the field is there only for more than one). */
+  const rangesLogged = (uuid: string) => {
+    const line = f.logs.records().find((l) => l.uuid === uuid && l.filename === 'b.flac' && l.msg === 'file stored');
+    assert.ok(line, 'the file is logged as stored');
+    return Number(line.ranges ?? 1);
+  };
+
+  it('stores the exact bytes, each range starting on a part boundary, each part once, no spool file left', async (t) => {
+    const worker = await startWorker();
+    t.after(() => worker.destroy());
+    const parts = partNumbers(worker);
+    const { p, small, big } = await production(41);
+    let spoolFiles = 0;
+    const watch = setInterval(async () => {
+      spoolFiles = Math.max(spoolFiles, (await readdir(spoolDir)).length);
+    }, 20);
+    const end = await f.settled(await f.enqueue(p.uuid)).finally(() => clearInterval(watch));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok((await read(worker, `account/${p.uuid}/a.mp3`)).equals(small.content));
+    assert.ok((await read(worker, `account/${p.uuid}/b.flac`)).equals(big.content));
+    const starts = rangeStarts(p.uuid);
+    assert.ok(starts.length >= 1, 'a range of it was fetched on the side');
+    assert.ok(
+      starts.every((start) => start > 0 && start % (5 * MiB) === 0),
+      `ranges from ${starts}`,
+    );
+    assert.ok(rangesLogged(p.uuid) >= 2, 'the log says in how many ranges');
+    assert.deepEqual(
+      [...parts].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5],
+      `parts sent: ${parts}`,
+    );
+    assert.equal(spoolFiles, 0, 'the spool file is never seen in the temporary directory');
+  });
+
+  it('rides out connections cut mid-part, the head and the ranges resumed where they were, each part once', async (t) => {
+    const worker = await startWorker();
+    t.after(() => worker.destroy());
+    const parts = partNumbers(worker);
+    const { p, big } = await production(45);
+    // The next six answers for it break after 1.5 MiB: the head's, and those of the ranges taken.
+    f.sim.inject({ target: 'storage', kind: 'cut', afterBytes: 1.5 * MiB, times: 6, uuid: p.uuid, filename: 'b.flac' });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok((await read(worker, `account/${p.uuid}/b.flac`)).equals(big.content));
+    // A range is taken on a part boundary, above where the head stops; the head resumes below it.
+    const starts = rangeStarts(p.uuid);
+    const firstRange = Math.min(...starts.filter((start) => start % (5 * MiB) === 0));
+    assert.ok(
+      starts.some((start) => start > firstRange && start % (5 * MiB) !== 0),
+      `a range resumed mid-part where it broke: ${starts}`,
+    );
+    assert.ok(rangesLogged(p.uuid) >= 2, 'split as well');
+    assert.deepEqual(
+      [...parts].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5],
+    );
+  });
+
+  it('never splits with DOWNLOAD_SPLIT_SPOOL_MB=0, and still stores the exact bytes', async () => {
+    const worker = await startWorker({ DOWNLOAD_SPLIT_SPOOL_MB: '0' });
+    try {
+      const { p, big } = await production(43);
+      const end = await f.settled(await f.enqueue(p.uuid));
+      assert.equal(end.state, 'completed', end.reason);
+      assert.ok((await read(worker, `account/${p.uuid}/b.flac`)).equals(big.content));
+      assert.deepEqual(rangeStarts(p.uuid), []);
+      assert.equal(rangesLogged(p.uuid), 1);
+    } finally {
+      await worker.destroy();
+    }
+  });
+
+  it('refuses to start when the temporary directory cannot hold a spool, naming the setting', async () => {
+    // A file where the directory should be (a missing directory would be made by Node's compile cache).
+    const notADirectory = join(spoolDir, 'not-a-directory');
+    await writeFile(notADirectory, '');
+    const env = { ...f.env, ...s3Env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', TMPDIR: notADirectory };
+    const refused = spawnService('worker', env);
+    try {
+      assert.equal(await Promise.race([refused.exited, sleep(20_000).then(() => 'still running')]), 1);
+      assert.match(refused.output(), /DOWNLOAD_SPLIT_SPOOL_MB: cannot write a spool file in .*not-a-directory \(ENOTDIR\)/);
+    } finally {
+      await refused.stop('SIGKILL');
+    }
   });
 });
