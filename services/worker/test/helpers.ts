@@ -30,7 +30,8 @@ export interface WorkerFixture {
   startWorker(env?: Record<string, string>): Promise<WorkerService>;
   enqueue(uuid: string, reportedStatus?: number): Promise<Job>;
   /** Resolves with the job's final state and result or failure reason. */
-  settled(job: Job): Promise<{ state: string; result?: ProductionJobResult; reason?: string }>;
+  /** The job's end; a job not ended within `timeoutMs` (30 s) fails the test. */
+  settled(job: Job, timeoutMs?: number): Promise<{ state: string; result?: ProductionJobResult; reason?: string }>;
   /** Each attempt fetches the details first: counting those counts attempts. */
   detailCalls(uuid: string): number;
   /** Files under STORAGE_DIR, relative, temporary area included. */
@@ -76,7 +77,7 @@ export async function startFixture(): Promise<WorkerFixture> {
       return worker;
     },
     enqueue: (uuid, reportedStatus = 3) => addProductionJob(queue, { uuid, owner: { kind: 'account' }, reportedStatus }),
-    async settled(job) {
+    async settled(job, timeoutMs = 30_000) {
       const id = job.id as string;
       return waitFor(
         async () => {
@@ -88,7 +89,7 @@ export async function startFixture(): Promise<WorkerFixture> {
           return { state, result: current.returnvalue, reason: current.failedReason };
         },
         `job ${id} to settle`,
-        30_000,
+        timeoutMs,
       );
     },
     detailCalls: (uuid) => sim.requests.filter((r) => r.origin === 'api' && r.path === `/api/production/${uuid}.json`).length,

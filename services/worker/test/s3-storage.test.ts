@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,14 @@ import { spawnService, startS3, type TestS3, waitFor } from '@auphonic-bridge/te
 import type { WorkerService } from '../src/service.ts';
 import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
 
+/** s3rver's credentials, as the AWS SDK's own chain reads them (for a spawned worker). */
+function s3Credentials(s3: TestS3): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey };
+}
+
 /** A worker's settings for s3rver, under `prefix`; its credentials go where the AWS SDK's own chain reads them. */
 function s3Settings(s3: TestS3, prefix: string): Record<string, string> {
-  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  Object.assign(process.env, s3Credentials(s3));
   return { STORAGE_DIR: '', STORAGE_URL: `s3://${s3.bucket}/${prefix}`, S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1' };
 }
 
@@ -270,6 +274,8 @@ describe('worker with S3 storage: idle slots take ranges of an output, in whole 
     f.sim.requests
       .filter((r) => r.origin === 'storage' && r.path.includes(uuid) && r.path.endsWith('/b.flac') && r.status === 206)
       .map((r) => Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1]));
+  /** Spool files by name in the temporary directory (where Node keeps its compile cache too). */
+  const spoolFiles = async () => (await readdir(spoolDir)).filter((name) => name.startsWith('auphonic-bridge-spool-'));
   /** The numbers of the parts uploaded for b.flac, as they are sent. */
   const partNumbers = (worker: WorkerService) => {
     const parts: number[] = [];
@@ -295,11 +301,7 @@ describe('worker with S3 storage: idle slots take ranges of an output, in whole 
     t.after(() => worker.destroy());
     const parts = partNumbers(worker);
     const { p, small, big } = await production(41);
-    let spoolFiles = 0;
-    const watch = setInterval(async () => {
-      spoolFiles = Math.max(spoolFiles, (await readdir(spoolDir)).length);
-    }, 20);
-    const end = await f.settled(await f.enqueue(p.uuid)).finally(() => clearInterval(watch));
+    const end = await f.settled(await f.enqueue(p.uuid));
     assert.equal(end.state, 'completed', end.reason);
     assert.ok((await read(worker, `account/${p.uuid}/a.mp3`)).equals(small.content));
     assert.ok((await read(worker, `account/${p.uuid}/b.flac`)).equals(big.content));
@@ -315,7 +317,7 @@ describe('worker with S3 storage: idle slots take ranges of an output, in whole 
       [1, 2, 3, 4, 5],
       `parts sent: ${parts}`,
     );
-    assert.equal(spoolFiles, 0, 'the spool file is never seen in the temporary directory');
+    assert.deepEqual(await spoolFiles(), [], 'no spool file left');
   });
 
   it('rides out connections cut mid-part, the head and the ranges resumed where they were, each part once', async (t) => {
@@ -340,6 +342,46 @@ describe('worker with S3 storage: idle slots take ranges of an output, in whole 
       [...parts].sort((a, b) => a - b),
       [1, 2, 3, 4, 5],
     );
+  });
+
+  it('leaves no spool file when killed mid-range (SIGKILL), and another worker stores the exact bytes', async () => {
+    const { p, small, big } = await production(47);
+    // A dead worker's job is taken over within about 3 s.
+    const env = { ...f.env, ...s3Env, ...s3Credentials(s3), TMPDIR: spoolDir, LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' };
+    const first = spawnService('worker', env);
+    let second: ReturnType<typeof spawnService> | undefined;
+    try {
+      const job = await f.enqueue(p.uuid);
+      // A range asked of Auphonic's download link (storage's answer is logged only when done).
+      const rangeAsked = () =>
+        f.sim.requests.find((r) => r.origin === 'api' && r.path.includes(p.uuid) && r.path.endsWith('/b.flac') && r.range);
+      await waitFor(rangeAsked, 'a slot that had the small output to take a range of the big one', 20_000);
+      // The range's spool is open, and already without a name: only the process holds it.
+      const spools = async () => {
+        const fds = await readdir(`/proc/${first.child.pid}/fd`).catch((): string[] => []);
+        const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${first.child.pid}/fd/${fd}`).catch(() => '')));
+        return targets.filter((t) => t.startsWith(join(spoolDir, 'auphonic-bridge-spool-')));
+      };
+      const open = await waitFor(async () => ((await spools()).length > 0 ? spools() : null), 'the range to be spooled', 10_000);
+      assert.ok(
+        open.every((t) => t.endsWith(' (deleted)')),
+        `unlinked while open: ${open}`,
+      );
+      first.child.kill('SIGKILL');
+      await first.exited;
+      assert.deepEqual(await spoolFiles(), [], 'no spool file left in the temporary directory');
+      second = spawnService('worker', env);
+      const end = await f.settled(job);
+      assert.equal(end.state, 'completed', end.reason);
+      for (const { filename, content } of [small, big]) {
+        const res = await fetch(`${s3.endpoint}/${s3.bucket}/ranges/account/${p.uuid}/${filename}`);
+        assert.equal(res.status, 200, filename);
+        assert.ok(Buffer.from(await res.arrayBuffer()).equals(content), filename);
+      }
+    } finally {
+      await first.stop('SIGKILL');
+      await second?.stop('SIGTERM');
+    }
   });
 
   it('never splits with DOWNLOAD_SPLIT_SPOOL_MB=0, and still stores the exact bytes', async () => {
