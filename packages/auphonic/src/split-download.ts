@@ -13,7 +13,8 @@ export interface RangeSink {
   room?(): number;
   /** Claims room for a range about to be taken; returns the function that gives it back if it is not. */
   reserve?(bytes: number): () => void;
-  writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  /** `signal`: the range was stopped (a wait for the sink's memory must give up). */
+  writeAt(chunk: Uint8Array, position: number, signal?: AbortSignal): Promise<void>;
   readRange(start: number, end: number): AsyncIterable<Buffer>;
 }
 
@@ -258,7 +259,7 @@ export class SplitDownload {
             const at = range.pos;
             range.pos += take;
             this.#helperBytes += take;
-            await this.#sink.writeAt(take === chunk.length ? chunk : chunk.subarray(0, take), at).catch((err: unknown) => {
+            await this.#sink.writeAt(take === chunk.length ? chunk : chunk.subarray(0, take), at, signal).catch((err: unknown) => {
               throw new SinkFailure('sink failed', { cause: err });
             });
             this.#onBytes?.(take);

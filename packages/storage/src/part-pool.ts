@@ -15,15 +15,30 @@ export class PartPool {
     this.#count = Math.max(1, count);
   }
 
-  /** A buffer to fill: a free one, a new one while fewer than `count` exist, else the next one released. */
-  acquire(): Promise<Buffer> {
+  /**
+   * A buffer to fill: a free one, a new one while fewer than `count` exist, else the next one
+   * released. `signal` stops the wait (a stopped writer must not wait for a buffer for ever).
+   */
+  acquire(signal?: AbortSignal): Promise<Buffer> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const free = this.#free.pop();
     if (free) return Promise.resolve(free);
     if (this.#made < this.#count) {
       this.#made += 1;
       return Promise.resolve(Buffer.allocUnsafeSlow(this.size));
     }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (buffer: Buffer) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(buffer);
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
   }
 
   release(buffer: Buffer): void {

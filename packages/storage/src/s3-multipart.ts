@@ -26,11 +26,13 @@ import { type SpoolBudget, SpoolFile } from './spool.ts';
  * memory, and it copies every part once more. The checksums it asks of S3 are
  * asked here the same way (CRC32 when the client sends checksums).
  *
- * A download split into ranges (ranges()) writes each range straight into the
- * parts it covers, which S3 takes in any order: ranges start on part
- * boundaries, so every part but the last is whole. Their bytes also go to a
- * spool file, for the MD5 of the whole to read once the head reaches them;
- * the spools of a driver share one budget of disk.
+ * A download split into ranges (ranges()) writes each range to a spool file,
+ * for the MD5 of the whole to read once the head reaches it, and sends each of
+ * its parts from there as soon as the part is whole: S3 takes parts in any
+ * order, and ranges start on part boundaries, so every part but the last is
+ * whole. A range filling a part holds no buffer of the pool (a range stopped
+ * mid-part must not starve the others); the spools of a driver share one
+ * budget of disk.
  */
 export class S3MultipartUpload implements Upload {
   readonly #client: S3Client;
@@ -50,9 +52,9 @@ export class S3MultipartUpload implements Upload {
   #contentType: string | undefined;
   readonly #spoolBudget: SpoolBudget | undefined;
   #spool: SpoolFile | undefined;
-  /** The file's size, once it is split into ranges; the parts the ranges are filling, by index. */
+  /** The file's size, once it is split into ranges; the bytes the ranges have put in each part not yet sent, by index. */
   #total = 0;
-  readonly #rangeParts = new Map<number, { buffer: Buffer; filled: number }>();
+  readonly #rangeParts = new Map<number, number>();
   #rangePartsSent = 0;
   #reserved: Array<() => void> = [];
   /** What a caller sees of a failure: the driver's StorageError. */
@@ -152,8 +154,7 @@ export class S3MultipartUpload implements Upload {
 
   /**
    * Ranges of a file of `total` bytes, when the driver has a spool budget and the file spans
-   * more than a part. A range's last part is sent as soon as it is whole, so that no buffer
-   * waits for the commit while the head still needs one from the pool.
+   * more than a part.
    */
   ranges(total: number): RangeWriter | null {
     const budget = this.#spoolBudget;
@@ -169,12 +170,12 @@ export class S3MultipartUpload implements Upload {
         this.#reserved.push(giveBack);
         return giveBack;
       },
-      writeAt: (chunk, position) => this.#writeAt(spool, chunk, position),
+      writeAt: (chunk, position, signal) => this.#writeAt(spool, chunk, position, signal),
       readRange: (start, end) => this.#readSpool(spool, start, end),
     };
   }
 
-  async #writeAt(spool: SpoolFile, chunk: Uint8Array, position: number): Promise<void> {
+  async #writeAt(spool: SpoolFile, chunk: Uint8Array, position: number, signal?: AbortSignal): Promise<void> {
     this.#check();
     if (position + chunk.length > this.#total) {
       throw new StorageError('ERR_STORAGE_UNAVAILABLE', `a range wrote past the ${this.#total} bytes announced`, { retryable: false });
@@ -185,27 +186,36 @@ export class S3MultipartUpload implements Upload {
       throw spoolError(err);
     }
     const size = this.#pool.size;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const at = position + offset;
+    let at = position;
+    const end = position + chunk.length;
+    while (at < end) {
       const index = Math.floor(at / size);
-      let part = this.#rangeParts.get(index);
-      if (!part) {
-        part = { buffer: await this.#pool.acquire(), filled: 0 };
-        this.#rangeParts.set(index, part);
-        this.#check();
+      const partEnd = Math.min((index + 1) * size, this.#total);
+      const filled = (this.#rangeParts.get(index) ?? 0) + Math.min(end, partEnd) - at;
+      at = Math.min(end, partEnd);
+      if (filled < partEnd - index * size) {
+        this.#rangeParts.set(index, filled);
+        continue;
       }
-      const n = Math.min(chunk.length - offset, size - (at - index * size));
-      part.buffer.set(chunk.subarray(offset, offset + n), at - index * size);
-      part.filled += n;
-      offset += n;
-      const length = Math.min(size, this.#total - index * size);
-      if (part.filled === length) {
-        this.#rangeParts.delete(index);
-        this.#rangePartsSent += 1;
-        this.#send(index + 1, part.buffer, length);
-      }
+      this.#rangeParts.delete(index);
+      await this.#sendFromSpool(spool, index, partEnd - index * size, signal);
     }
+  }
+
+  /** A part the ranges made whole, read back from the spool into a pool buffer and sent. */
+  async #sendFromSpool(spool: SpoolFile, index: number, length: number, signal: AbortSignal | undefined): Promise<void> {
+    const buffer = await this.#pool.acquire(signal);
+    try {
+      this.#check();
+      await spool.readInto(buffer, length, index * this.#pool.size).catch((err: unknown) => {
+        throw spoolError(err);
+      });
+    } catch (err) {
+      this.#pool.release(buffer);
+      throw err;
+    }
+    this.#rangePartsSent += 1;
+    this.#send(index + 1, buffer, length);
   }
 
   async *#readSpool(spool: SpoolFile, start: number, end: number): AsyncIterable<Buffer> {
@@ -262,7 +272,12 @@ export class S3MultipartUpload implements Upload {
   }
 
   async #complete(): Promise<void> {
-    if (this.#rangeParts.size > 0) throw new Error(`${this.#rangeParts.size} part(s) of the ranges left unfinished`);
+    if (this.#rangeParts.size > 0) {
+      // The caller checked size and MD5 first: this is a bug, not the bytes.
+      throw new StorageError('ERR_STORAGE_UNAVAILABLE', `${this.#rangeParts.size} part(s) of the ranges left unfinished`, {
+        retryable: false,
+      });
+    }
     if (this.#partNumber === 0 && this.#rangePartsSent === 0) {
       // One part's worth or less: a single PutObject.
       const buffer = this.#current;
@@ -318,7 +333,6 @@ export class S3MultipartUpload implements Upload {
       this.#current = undefined;
       this.#filled = 0;
     }
-    for (const part of this.#rangeParts.values()) this.#pool.release(part.buffer);
     this.#rangeParts.clear();
     await this.#closeSpool();
     const uploadId = await this.#uploadId?.catch(() => undefined);

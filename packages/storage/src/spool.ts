@@ -59,6 +59,17 @@ export class SpoolFile {
     yield* fh.createReadStream({ start, end: end - 1, autoClose: false, highWaterMark: 128 * 1024 });
   }
 
+  /** Reads `length` bytes at `position` into the start of `buffer`. */
+  async readInto(buffer: Buffer, length: number, position: number): Promise<void> {
+    const fh = await this.#open();
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(buffer, done, length - done, position + done);
+      if (bytesRead === 0) throw new Error(`the spool ended at byte ${position + done}`);
+      done += bytesRead;
+    }
+  }
+
   async close(): Promise<void> {
     const fh = this.#fh;
     this.#fh = undefined;

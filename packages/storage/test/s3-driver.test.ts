@@ -4,8 +4,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startS3, type TestS3 } from '@auphonic-bridge/testing';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { PartPool } from '../src/part-pool.ts';
 import { S3Driver, type S3Settings } from '../src/s3-driver.ts';
 
 // What only the S3 driver does; the shared behaviour is in contract.ts.
@@ -252,6 +254,46 @@ describe('S3Driver: a download split into ranges', () => {
     assert.equal(ranges.room(), 64 * MiB);
     assert.equal(await driver.stat('account/u/dropped.wav'), null);
     await assert.rejects(ranges.writeAt(bytes.subarray(0, 10), 0), /finished/);
+  });
+
+  it('holds no pool buffer for a range stopped mid-part: other uploads and the head go on', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    const bytes = randomBytes(16 * MiB);
+    const upload = await driver.createUpload('account/u/stopped.wav');
+    const ranges = upload.ranges?.(bytes.length);
+    assert.ok(ranges);
+    // Two ranges stopped a megabyte into their parts, as a failing download leaves them.
+    await stream(ranges.writeAt, bytes, 5 * MiB, 6 * MiB);
+    await stream(ranges.writeAt, bytes, 10 * MiB, 11 * MiB);
+    const other = await driver.createUpload('account/u/other.wav');
+    const otherBytes = randomBytes(12 * MiB);
+    const within = <T>(what: string, p: Promise<T>) =>
+      Promise.race([p, sleep(15_000).then(() => assert.fail(`${what}: waited for a pool buffer the stopped ranges hold`))]);
+    await within(
+      'another upload',
+      stream((chunk) => other.write(chunk), otherBytes, 0, otherBytes.length).then(() => other.commit()),
+    );
+    assert.ok((await read(driver, 'account/u/other.wav')).equals(otherBytes));
+    await within(
+      'the head',
+      stream((chunk) => upload.write(chunk), bytes, 0, 5 * MiB),
+    );
+    await assert.rejects(upload.commit(), /left unfinished/);
+    await upload.abort();
+    assert.equal(await driver.stat('account/u/stopped.wav'), null);
+  });
+
+  it('stops waiting for a pool buffer when its range is stopped, and the buffer goes to the next in line', async () => {
+    const pool = new PartPool(1024, 1);
+    const held = await pool.acquire();
+    const stop = new AbortController();
+    const stopped = pool.acquire(stop.signal);
+    const next = pool.acquire();
+    stop.abort(new Error('range stopped'));
+    await assert.rejects(stopped, /range stopped/);
+    pool.release(held);
+    assert.equal(await next, held);
+    await assert.rejects(pool.acquire(AbortSignal.abort(new Error('already'))), /already/);
   });
 
   it('takes no ranges without a spool, nor of a file within one part', async () => {
