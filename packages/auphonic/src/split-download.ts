@@ -133,7 +133,8 @@ export class SplitDownload {
     if (!cut) return false;
     const { range: victim, mid } = cut;
     victim.splitting = true;
-    const giveBack = this.#sink.reserve?.(victim.end - mid) ?? (() => {});
+    // Bytes split off a helper's range were already claimed with it.
+    const giveBack = (victim === this.#head ? this.#sink.reserve?.(victim.end - mid) : undefined) ?? (() => {});
     const signal = AbortSignal.any([callerSignal, this.#abort.signal]);
     let res: OpenedDownload;
     try {
@@ -206,24 +207,24 @@ export class SplitDownload {
   }
 
   /**
-   * Where to split the largest range for a helper taking `share` of it: never a range below the
-   * minimum, its start on the sink's alignment, and within the room the sink has for it.
+   * Where to split the largest range that can be, for a helper taking `share` of it: never a
+   * range below the minimum, its start on the sink's alignment, and, when it comes off the head,
+   * within the room the sink has (a helper's range already holds room for all its bytes).
    */
   #cut(share: number): { range: Range; mid: number } | null {
     if (!this.#splittable || this.#closed) return null;
-    let best: Range | null = null;
-    for (const range of [this.#head, ...this.#ranges]) {
-      if (range.splitting || range.end - range.pos < 2 * this.#minRange) continue;
-      if (!best || range.end - range.pos > best.end - best.pos) best = range;
-    }
-    if (!best) return null;
+    const candidates = [this.#head, ...this.#ranges]
+      .filter((range) => !range.splitting && range.end - range.pos >= 2 * this.#minRange)
+      .sort((a, b) => b.end - b.pos - (a.end - a.pos));
     const align = Math.max(1, this.#sink.align ?? 1);
-    const room = this.#sink.room?.() ?? Number.POSITIVE_INFINITY;
-    const take = Math.max(Math.floor((best.end - best.pos) * Math.min(share, 0.5)), this.#minRange);
-    let mid = Math.floor((best.end - take) / align) * align;
-    if (best.end - mid > room) mid += Math.ceil((best.end - mid - room) / align) * align;
-    if (mid <= best.pos || best.end - mid < this.#minRange) return null;
-    return { range: best, mid };
+    for (const range of candidates) {
+      const room = range === this.#head ? (this.#sink.room?.() ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+      const take = Math.max(Math.floor((range.end - range.pos) * Math.min(share, 0.5)), this.#minRange);
+      let mid = Math.floor((range.end - take) / align) * align;
+      if (range.end - mid > room) mid += Math.ceil((range.end - mid - room) / align) * align;
+      if (mid > range.pos && range.end - mid >= this.#minRange) return { range, mid };
+    }
+    return null;
   }
 
   /** Streams the range in place, continuing from where it broke (the source has shown it serves ranges). */

@@ -52,7 +52,8 @@ class FileSink implements DownloadSink, RangeSink {
 /** A sink that takes ranges only on its parts' boundaries and within a budget of room (as S3 does). */
 class PartedSink extends FileSink {
   readonly align = 512 * 1024;
-  left = 3 * 1024 * 1024;
+  static readonly ROOM = 1536 * 1024;
+  left = PartedSink.ROOM;
   /** Most room ever claimed at once. */
   most = 0;
   room(): number {
@@ -60,7 +61,7 @@ class PartedSink extends FileSink {
   }
   reserve(bytes: number): () => void {
     this.left -= bytes;
-    this.most = Math.max(this.most, 3 * 1024 * 1024 - this.left);
+    this.most = Math.max(this.most, PartedSink.ROOM - this.left);
     return () => {
       this.left += bytes;
     };
@@ -164,7 +165,7 @@ describe('SplitDownload: idle slots take ranges of a running download', () => {
     assert.ok(Buffer.compare(await readFile(sink.path), DATA) === 0);
   });
 
-  it("starts every range on the sink's part boundaries, within the room it has", async () => {
+  it("starts every range on the sink's part boundaries, within the room it has, claimed once for a range split again", async () => {
     const { result, split, sink } = await download('/parted', 'parted.bin', { parted: true });
     assert.equal(result.md5, MD5);
     assert.ok(split.helped >= 2, `ranges taken: ${split.helped}`);
@@ -174,8 +175,8 @@ describe('SplitDownload: idle slots take ranges of a running download', () => {
       `ranges asked from ${starts}`,
     );
     const parted = sink as PartedSink;
-    assert.ok(parted.most <= 3 * 1024 * 1024 && parted.most > 0, `room claimed at most: ${parted.most}`);
-    assert.ok(DATA.length - split.headEnd <= 3 * 1024 * 1024, `the helpers took ${DATA.length - split.headEnd} bytes`);
+    assert.ok(parted.most <= PartedSink.ROOM && parted.most > 0, `room claimed at most: ${parted.most}`);
+    assert.ok(DATA.length - split.headEnd <= PartedSink.ROOM, `the helpers took ${DATA.length - split.headEnd} bytes`);
     assert.ok(Buffer.compare(await readFile(sink.path), DATA) === 0);
   });
 
