@@ -13,6 +13,8 @@ export interface RangeSink {
   room?(): number;
   /** Claims room for a range about to be taken; returns the function that gives it back if it is not. */
   reserve?(bytes: number): () => void;
+  /** Calls `listener` when room comes back (another download gave its back); returns the unsubscribe. */
+  onRoomFreed?(listener: () => void): () => void;
   /** `signal`: the range was stopped (a wait for the sink's memory must give up). */
   writeAt(chunk: Uint8Array, position: number, signal?: AbortSignal): Promise<void>;
   readRange(start: number, end: number): AsyncIterable<Buffer>;
@@ -56,7 +58,8 @@ export class SplitDownload {
   #helperBytes = 0;
   #failure: unknown;
   #helped = 0;
-  /** Told when a range was taken or ranges turned off (idle slots may look again). */
+  readonly #unsubscribe: () => void;
+  /** Told when a range was taken, ranges turned off, or the sink has room again (idle slots may look again). */
   onChange: (() => void) | undefined;
 
   /**
@@ -80,6 +83,7 @@ export class SplitDownload {
     this.#url = opts.url;
     this.#maxResumes = opts.maxResumes;
     this.#onBytes = opts.onBytes;
+    this.#unsubscribe = opts.sink.onRoomFreed?.(() => this.onChange?.()) ?? (() => {});
     const headPos = opts.headPos;
     this.#head = {
       get pos() {
@@ -187,6 +191,7 @@ export class SplitDownload {
    */
   async finish(hash: Hash): Promise<number> {
     this.#closed = true;
+    this.#unsubscribe();
     await Promise.allSettled([...this.#helpers]);
     if (this.#failure !== undefined) throw this.#failure;
     for (const range of this.#ranges) {
@@ -202,6 +207,7 @@ export class SplitDownload {
   /** Stops the helpers (the head failed or was cancelled) and waits until nothing writes. */
   async stop(reason: unknown): Promise<void> {
     this.#closed = true;
+    this.#unsubscribe();
     this.#abort.abort(reason);
     await Promise.allSettled([...this.#helpers]);
   }

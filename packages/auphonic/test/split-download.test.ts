@@ -180,6 +180,42 @@ describe('SplitDownload: idle slots take ranges of a running download', () => {
     assert.ok(Buffer.compare(await readFile(sink.path), DATA) === 0);
   });
 
+  it('tells its idle slots when the sink has room again, until it is stopped', async () => {
+    let room = 0;
+    const listeners = new Set<() => void>();
+    const sink: RangeSink = {
+      align: 512 * 1024,
+      room: () => room,
+      reserve: () => () => {},
+      onRoomFreed: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      writeAt: async () => {},
+      readRange: async function* () {},
+    };
+    const split = new SplitDownload({
+      client: client(),
+      url: new URL('/file', base),
+      total: DATA.length,
+      minRange: 256 * 1024,
+      sink,
+      headPos: () => 0,
+      maxResumes: 0,
+    });
+    let told = 0;
+    split.onChange = () => {
+      told += 1;
+    };
+    assert.equal(split.offer(), 0, 'no room: nothing to offer');
+    room = 2 * 1024 * 1024;
+    for (const listener of listeners) listener();
+    assert.equal(told, 1, 'told once room came back');
+    assert.equal(split.offer(), 2 * 1024 * 1024);
+    await split.stop(new Error('done'));
+    assert.equal(listeners.size, 0, 'unsubscribed once stopped');
+  });
+
   it('leaves a source that answers a range with 200 to the head alone', async () => {
     const { result, split, sink } = await download('/no-ranges', 'no-ranges.bin');
     assert.equal(result.md5, MD5);

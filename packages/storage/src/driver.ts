@@ -70,6 +70,8 @@ export interface RangeWriter {
   room(): number;
   /** Claims room for a range about to be taken; returns the function that gives it back if it is not. */
   reserve(bytes: number): () => void;
+  /** Optional: calls `listener` when room comes back (another upload ended); returns the unsubscribe. */
+  onRoomFreed?(listener: () => void): () => void;
   /** `signal`: the range was stopped; a wait for memory or disk gives up. */
   writeAt(chunk: Uint8Array, position: number, signal?: AbortSignal): Promise<void>;
   /** The bytes in [start, end) once every write has landed (to hash what the ranges wrote). */

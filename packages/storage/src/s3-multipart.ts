@@ -165,6 +165,7 @@ export class S3MultipartUpload implements Upload {
     return {
       align: this.#pool.size,
       room: () => budget.left,
+      onRoomFreed: (listener) => budget.onFreed(listener),
       reserve: (bytes) => {
         const giveBack = budget.take(bytes);
         this.#reserved.push(giveBack);

@@ -11,6 +11,7 @@ import { writeAll } from './write-all.ts';
 export class SpoolBudget {
   readonly dir: string;
   #left: number;
+  readonly #freed = new Set<() => void>();
 
   constructor(dir: string, maxBytes: number) {
     this.dir = dir;
@@ -30,7 +31,14 @@ export class SpoolBudget {
       if (given) return;
       given = true;
       this.#left += taken;
+      if (taken > 0) for (const listener of [...this.#freed]) listener();
     };
+  }
+
+  /** Calls `listener` whenever room comes back (idle slots of any production may look again); returns the unsubscribe. */
+  onFreed(listener: () => void): () => void {
+    this.#freed.add(listener);
+    return () => this.#freed.delete(listener);
   }
 }
 

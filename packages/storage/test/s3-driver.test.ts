@@ -247,9 +247,16 @@ describe('S3Driver: a download split into ranges', () => {
     const ranges = upload.ranges?.(bytes.length);
     assert.ok(ranges);
     const giveBack = ranges.reserve(7 * MiB);
+    let told = 0;
+    // Another production's idle slots listen for room as well.
+    const unsubscribe = ranges.onRoomFreed?.(() => {
+      told += 1;
+    });
     await stream(ranges.writeAt, bytes, 10 * MiB, bytes.length);
     await upload.abort();
     assert.equal(ranges.room(), 64 * MiB);
+    assert.equal(told, 1, 'those waiting for room are told');
+    unsubscribe?.();
     giveBack(); // A second give-back adds nothing.
     assert.equal(ranges.room(), 64 * MiB);
     assert.equal(await driver.stat('account/u/dropped.wav'), null);
