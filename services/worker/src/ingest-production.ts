@@ -209,8 +209,16 @@ async function freshUrl(
 
 /**
  * When the production as a whole could not be handled (its details never
- * came, Auphonic refused the token): a record that says why, so the host's
- * system hears of it. Never over a record that already describes files.
+ * came, Auphonic refused the token, the retry budget ran out): a final
+ * record that says why, so that the host's system hears of it.
+ *
+ * - No record yet: one with the error and no files.
+ * - A record not final (some outputs failed, to be retried): made final as
+ *   it stands, its stored files kept and each failed output's reason with
+ *   them, the error beside (outcome `partial`, or `error` with no file).
+ * - A final error record (an earlier give-up whose event may not have been
+ *   queued): its event again, the same webhook-id.
+ * - A final record of files: left alone, never overwritten by a failure.
  */
 export async function recordFailure(
   storage: StorageDriver,
@@ -219,13 +227,22 @@ export async function recordFailure(
   onRecorded?: IngestDeps['onRecorded'],
 ): Promise<void> {
   const prefix = productionPrefix(data.owner, data.uuid);
-  if (!isProductionUuid(data.uuid) || (await storage.readJson(recordKey(prefix)).catch(() => null))) return;
+  if (!isProductionUuid(data.uuid)) return;
+  const raw = await storage.readJson(recordKey(prefix)).catch(() => null);
+  const existing = asRecord(raw);
+  // Unreadable as a record: not ours to replace.
+  if (raw && !existing) return;
+  const production = (raw as { production?: Production | null } | null)?.production ?? null;
+  if (existing?.final) {
+    if (existing.outcome === 'error') await onRecorded?.({ bridge: existing, production });
+    return;
+  }
   const code = (err as { code?: unknown })?.code;
   const record = await writeRecord(storage, prefix, {
-    data,
-    production: null,
-    fp: null,
-    outputs: [],
+    data: data.customData === undefined && existing ? { ...data, customData: existing.customData } : data,
+    production,
+    fp: existing?.fingerprint ?? null,
+    outputs: existing?.outputs ?? [],
     final: true,
     error: { code: typeof code === 'string' ? code : 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err) },
     publicFilesUrl: null,
@@ -257,7 +274,8 @@ async function writeRecord(
       uuid: r.data.uuid,
       owner: r.data.owner,
       customData: redactCredentials(r.data.customData ?? null),
-      outcome: r.error ? 'error' : outcomeOf(outputs),
+      // Given up with files stored: partial, the error saying why the rest never came.
+      outcome: r.error ? (outputs.some((o) => o.fate === 'stored') ? 'partial' : 'error') : outcomeOf(outputs),
       final: r.final,
       fingerprint: r.fp,
       changeTime: r.production?.change_time ?? null,

@@ -292,6 +292,37 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error.code], ['error', true, 'ERR_AUPHONIC_UNAVAILABLE']);
     await worker.destroy();
   });
+
+  it('gives up over a partial record: made final, its stored file and failed output kept, the error beside', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '3s', REQUEST_RETRIES: '0' });
+    const good = bytes(1000, 73);
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'kept.mp3', content: good },
+        { filename: 'broken.mp3', content: bytes(1000, 74) },
+      ],
+    });
+    f.sim.inject({ target: 'storage', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid, filename: 'broken.mp3' });
+    const recordPath = join(f.storageDir, 'account', p.uuid, 'auphonic-production.json');
+    const job = await f.enqueue(p.uuid);
+    const first = await waitFor(async () => JSON.parse(await readFile(recordPath, 'utf8').catch(() => 'null')), 'the partial record');
+    assert.deepEqual([first.bridge.outcome, first.bridge.final], ['partial', false]);
+    // Then Auphonic's API is down for the rest of the budget: the last attempt fails on the details.
+    f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
+    const end = await f.settled(job, 20_000);
+    f.sim.clearFaults();
+    assert.equal(end.state, 'failed');
+    const r = JSON.parse(await readFile(recordPath, 'utf8'));
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error?.code], ['partial', true, 'ERR_AUPHONIC_UNAVAILABLE']);
+    assert.deepEqual(r.bridge.outputs.map((o: { filename: string; fate: string }) => [o.filename, o.fate]).sort(), [
+      ['broken.mp3', 'failed'],
+      ['kept.mp3', 'stored'],
+    ]);
+    assert.equal(r.bridge.fingerprint, first.bridge.fingerprint);
+    assert.equal(r.production?.uuid, p.uuid);
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'kept.mp3')), good);
+    await worker.destroy();
+  });
 });
 
 describe('delivery: a flaky Auphonic (30% of API and download requests fail)', () => {

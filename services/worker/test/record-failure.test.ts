@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ProductionJobData } from '@auphonic-bridge/queue';
+import { DirectoryDriver } from '@auphonic-bridge/storage';
+import { recordFailure } from '../src/ingest-production.ts';
+import type { ProductionRecord } from '../src/record.ts';
+
+const failure = Object.assign(new Error('Auphonic answered HTTP 503'), { code: 'ERR_AUPHONIC_UNAVAILABLE' });
+
+describe('recordFailure: giving up on a production', () => {
+  let dir: string;
+  let storage: DirectoryDriver;
+  let n = 0;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'record-failure-'));
+    storage = new DirectoryDriver(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  // A fresh production uuid (22 of [A-Za-z0-9]) for each case.
+  const job = (customData?: unknown): ProductionJobData => ({
+    uuid: `Fail${String(n++).padStart(18, '0')}`,
+    owner: { kind: 'account' },
+    reportedStatus: 3,
+    receivedAt: new Date().toISOString(),
+    ...(customData === undefined ? {} : { customData }),
+  });
+  const key = (data: ProductionJobData) => `account/${data.uuid}/auphonic-production.json`;
+  const told = () => {
+    const records: ProductionRecord[] = [];
+    return { records, onRecorded: async (r: ProductionRecord) => void records.push(r) };
+  };
+  const existing = (data: ProductionJobData, bridge: Partial<ProductionRecord['bridge']>) =>
+    storage.writeJson(key(data), {
+      bridge: {
+        version: 2,
+        uuid: data.uuid,
+        owner: data.owner,
+        customData: { episode: 7 },
+        fingerprint: 'fp-1',
+        changeTime: '2026-12-01T10:00:00.000Z',
+        recordedAt: '2026-12-01T10:05:00.000Z',
+        files: [],
+        outputs: [],
+        notRendered: [],
+        error: null,
+        ...bridge,
+      },
+      production: { uuid: data.uuid, status: 3, change_time: '2026-12-01T10:00:00.000Z' },
+    });
+  const read = async (data: ProductionJobData) => (await storage.readJson(key(data))) as ProductionRecord;
+
+  it('with no record yet: an error record of no files, and the host is told', async () => {
+    const data = job();
+    const t = told();
+    await recordFailure(storage, data, failure, t.onRecorded);
+    const r = await read(data);
+    assert.deepEqual(
+      [r.bridge.outcome, r.bridge.final, r.bridge.error?.code, r.bridge.files.length],
+      ['error', true, 'ERR_AUPHONIC_UNAVAILABLE', 0],
+    );
+    assert.equal(t.records.length, 1);
+  });
+
+  it('over a record not final: made final, its files, failed outputs, rendering and custom data kept, the error beside', async () => {
+    const data = job();
+    const stored = {
+      filename: 'a.mp3',
+      format: 'mp3',
+      kind: 'audio',
+      fate: 'stored',
+      key: `account/${data.uuid}/a.mp3`,
+      size: 3,
+      md5: 'x',
+    };
+    const failed = { filename: 'b.mp3', format: 'mp3', kind: 'audio', fate: 'failed', code: 'ERR_DOWNLOAD', reason: 'HTTP 503' };
+    await existing(data, { outcome: 'partial', final: false, outputs: [stored, failed] as ProductionRecord['bridge']['outputs'] });
+    const t = told();
+    await recordFailure(storage, data, failure, t.onRecorded);
+    const r = await read(data);
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error?.code], ['partial', true, 'ERR_AUPHONIC_UNAVAILABLE']);
+    assert.deepEqual(
+      r.bridge.outputs.map((o) => [o.filename, o.fate]),
+      [
+        ['a.mp3', 'stored'],
+        ['b.mp3', 'failed'],
+      ],
+    );
+    assert.deepEqual(
+      r.bridge.files.map((f) => f.key),
+      [stored.key],
+    );
+    assert.deepEqual(
+      [r.bridge.fingerprint, r.bridge.changeTime, r.bridge.customData],
+      ['fp-1', '2026-12-01T10:00:00.000Z', { episode: 7 }],
+    );
+    assert.equal(t.records.length, 1);
+    assert.equal(t.records[0]?.bridge.outcome, 'partial');
+  });
+
+  it('over a final error record: the same record told again (its event may not have been queued), not rewritten', async () => {
+    const data = job();
+    await existing(data, { outcome: 'error', final: true, fingerprint: null, error: { code: 'ERR_FIRST', message: 'first' } });
+    const before = await read(data);
+    const t = told();
+    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.deepEqual(await read(data), before);
+    assert.deepEqual(
+      t.records.map((r) => r.bridge.error?.code),
+      ['ERR_FIRST'],
+    );
+  });
+
+  it('over a final record of files: left alone, nobody told', async () => {
+    const data = job();
+    await existing(data, { outcome: 'complete', final: true });
+    const before = await read(data);
+    const t = told();
+    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.deepEqual(await read(data), before);
+    assert.equal(t.records.length, 0);
+  });
+});
