@@ -17,6 +17,8 @@ export type IngestErrorCode =
   | 'ERR_DECRYPT'
   | 'ERR_PRODUCTION_NOT_FINISHED'
   | 'ERR_PRODUCTION_CHANGED'
+  /** BullMQ failed the job without running it: it stalled past maxStalledCount. */
+  | 'ERR_JOB_STALLED'
   /** Outputs failed in this attempt (transfer, size, checksum): the next one retries only those. */
   | 'ERR_OUTPUTS_FAILED';
 

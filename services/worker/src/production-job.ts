@@ -1,6 +1,7 @@
 import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { type Job, WaitingError } from 'bullmq';
+import { IngestError } from './errors.ts';
 import { giveUp, jobVerdict } from './fate.ts';
 import { type IngestDeps, ingestProduction, recordFailure } from './ingest-production.ts';
 import type { ProgressWatch } from './progress-watch.ts';
@@ -78,5 +79,26 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     } finally {
       opts.progress.finished(jobId);
     }
+  };
+}
+
+/**
+ * BullMQ fails a job that stalled more than maxStalledCount times (its worker
+ * died, or its event loop was blocked, during each attempt) on its next take,
+ * without running the processor: the 'failed' event is the one place left to
+ * record why, so that the host's system hears of it too.
+ */
+export function recordStalledFailures(deps: IngestDeps, logger: Logger, opts: Pick<ProductionJobOptions, 'onRecorded'>) {
+  return (job: Job<ProductionJobData, ProductionJobResult> | undefined): void => {
+    if (!job?.deferredFailure) return;
+    const err = new IngestError(
+      'ERR_JOB_STALLED',
+      `the job stalled too often (its worker died or was blocked during each attempt): ${job.deferredFailure}`,
+      { retryable: false },
+    );
+    void recordFailure(deps.storage, job.data, err, deps.onRecorded).then(
+      () => opts.onRecorded?.('error'),
+      (e: unknown) => logger.warn({ err: e, uuid: job.data.uuid, jobId: job.id }, 'could not record the failure'),
+    );
   };
 }

@@ -8,10 +8,11 @@ import type { StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { fromConfig, type WorkerContext, type WorkerOverrides } from './context.ts';
+import type { IngestDeps } from './ingest-production.ts';
 import { observeJobs } from './job-metrics.ts';
 import { createNotifier } from './notify/notifier.ts';
 import { createOpsServer } from './ops-server.ts';
-import { CANCEL, createProductionProcessor } from './production-job.ts';
+import { CANCEL, createProductionProcessor, recordStalledFailures } from './production-job.ts';
 import { createReconciler } from './reconciler.ts';
 
 /** The worker process: takes production jobs and stores their files; start and stop only (the parts come from context.ts). */
@@ -38,26 +39,24 @@ export class WorkerService implements Service {
         })
       : null;
     const notifier = this.#notifier;
-    const processor = createProductionProcessor(
-      {
-        credentials,
-        storage,
-        verifyChecksums: config.verifyChecksums,
-        publicFilesUrl: config.publicFilesUrl,
-        onRecorded: notifier ? (record) => notifier.recorded(record) : undefined,
-        downloadResumes: config.downloadResumes,
-        downloadConcurrency: config.downloadConcurrency,
-        splitMinBytes: config.downloadSplitMinBytes,
-        onBytes: (n) => metrics.downloadBytes.inc(n),
-      },
-      logger,
-      {
-        retryForMs: config.retryForMs,
-        progress,
-        onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
-        onRecorded: (outcome) => metrics.productionsRecorded.inc({ outcome }),
-      },
-    );
+    const ingest = {
+      credentials,
+      storage,
+      verifyChecksums: config.verifyChecksums,
+      publicFilesUrl: config.publicFilesUrl,
+      onRecorded: notifier ? (record) => notifier.recorded(record) : undefined,
+      downloadResumes: config.downloadResumes,
+      downloadConcurrency: config.downloadConcurrency,
+      splitMinBytes: config.downloadSplitMinBytes,
+      onBytes: (n: number) => metrics.downloadBytes.inc(n),
+    } satisfies IngestDeps;
+    const onRecorded = (outcome: ProductionJobResult['outcome']) => metrics.productionsRecorded.inc({ outcome });
+    const processor = createProductionProcessor(ingest, logger, {
+      retryForMs: config.retryForMs,
+      progress,
+      onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
+      onRecorded,
+    });
     this.#worker = new Worker(QUEUES.productions, processor, {
       connection: redis,
       prefix: config.redis.prefix,
@@ -76,6 +75,7 @@ export class WorkerService implements Service {
       for (const id of jobIds) this.#worker.cancelJob(id, CANCEL.lockLost);
     });
     observeJobs(this.#worker, metrics, logger);
+    this.#worker.on('failed', recordStalledFailures(ingest, logger, { onRecorded }));
     this.#reconciler = createReconciler(
       redis,
       {

@@ -3,11 +3,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addProductionJob } from '@auphonic-bridge/queue';
 import { guardedLookup } from '@auphonic-bridge/runtime';
 import { spawnService, waitFor } from '@auphonic-bridge/testing';
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
 
@@ -175,6 +178,36 @@ describe('notifications to the host (Standard Webhooks, checked with the referen
       await waitFor(() => host.received.length >= 2, 'both notifications');
       const types = Object.fromEntries(host.received.map((r) => JSON.parse(r.body)).map((b) => [b.data.uuid, b.type]));
       assert.deepEqual(types, { [partial.uuid]: 'production.partial', [failed.uuid]: 'production.error' });
+    } finally {
+      await worker.destroy();
+      await host.close();
+    }
+  });
+
+  it('records and announces a job BullMQ failed without running it (stalled past maxStalledCount)', async () => {
+    const host = await receiver();
+    const p = await f.sim.addProduction({ files: [{ filename: 'stalled.mp3', content: bytes(100, 9) }] });
+    const job = await f.enqueue(p.uuid);
+    // What BullMQ's moveStalledJobsToWait writes on a job past maxStalledCount (its worker killed 5 times
+    // over): a deferred failure, which the next worker's take fails with, the processor never called.
+    const redis = new Redis(f.redis.url.toString());
+    await redis.hset(`${f.redis.prefix}:productions:${job.id}`, 'defa', 'job stalled more than allowable limit');
+    redis.disconnect();
+    const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });
+    try {
+      const end = await f.settled(job);
+      assert.equal(end.state, 'failed');
+      assert.equal(f.detailCalls(p.uuid), 0, 'the processor never ran');
+      const record = await waitFor(
+        () => readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8').catch(() => null),
+        'the record',
+      );
+      const bridge = JSON.parse(record).bridge;
+      assert.deepEqual([bridge.outcome, bridge.final, bridge.error?.code], ['error', true, 'ERR_JOB_STALLED']);
+      assert.match(bridge.error.message, /stalled/);
+      await waitFor(() => host.received.length >= 1, 'the notification');
+      const event = JSON.parse(host.received[0]?.body ?? '{}');
+      assert.deepEqual([event.type, event.data.uuid, event.data.error?.code], ['production.error', p.uuid, 'ERR_JOB_STALLED']);
     } finally {
       await worker.destroy();
       await host.close();
