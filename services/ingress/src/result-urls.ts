@@ -9,7 +9,8 @@ export function resultPageUrl(template: string | null, uuid: string, customData:
   return template.replace(/\{(uuid|custom_data\.([A-Za-z0-9_]+))\}/g, (_match, name: string, key: string | undefined) => {
     if (name === 'uuid') return encodeURIComponent(uuid);
     const value = customData && typeof customData === 'object' && key ? (customData as Record<string, unknown>)[key] : undefined;
-    return typeof value === 'string' || typeof value === 'number' ? encodeURIComponent(String(value)) : '';
+    // Well-formed first: a lone surrogate (legal in JSON) makes encodeURIComponent throw, and the job is queued by then.
+    return typeof value === 'string' || typeof value === 'number' ? encodeURIComponent(String(value).toWellFormed()) : '';
   });
 }
 

@@ -239,6 +239,12 @@ describe('External Service: admin API and JWT webhook', () => {
       assert.deepEqual(job?.data.customData, { show: 'xyz' });
     });
 
+    it('answers 200 with a well-formed result_page_url for custom_data holding a lone surrogate (legal JSON)', async () => {
+      const res = await post(await sign({ uuid: UUID, custom_data: { show: 'a\ud800b' } }));
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { result_page_url: `https://podcasts.example/episodes/${UUID}?show=a%EF%BF%BDb` });
+    });
+
     it('accepts a token signed with the previous client secret (rotation)', async () => {
       assert.equal((await post(await sign({ uuid: UUID }, PREVIOUS_SECRET))).status, 200);
     });
@@ -379,6 +385,18 @@ describe('External Service webhook: rate limit per connection', () => {
     assert.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${retryAfter}`);
     assert.deepEqual(((await limited.json()) as { error: string }).error, 'ERR_RATE_LIMITED');
     assert.equal((await post(calm)).status, 200);
+  });
+
+  it('counts only deliveries that verify: junk for a known connection id spends none of its allowance', async () => {
+    const id = (await store.create({ displayName: 'targeted', customData: null, returnUrl: null })).id;
+    const post = (body: string) =>
+      fetch(f.url(`/webhooks/service/${id}`), { method: 'POST', body, headers: { 'content-type': 'application/jwt' } });
+    const forged = await sign({ uuid: UUID }, 'not-the-client-secret-at-all');
+    for (let i = 0; i < 5; i++) assert.equal((await post('x')).status, 400);
+    for (let i = 0; i < 5; i++) assert.equal((await post(forged)).status, 401);
+    const token = await sign({ uuid: UUID });
+    for (let i = 0; i < 3; i++) assert.equal((await post(token)).status, 200);
+    assert.equal((await post(token)).status, 429);
   });
 
   it('counts in Redis, so that every ingress replica shares the limit', async () => {

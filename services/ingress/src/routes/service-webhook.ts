@@ -1,4 +1,4 @@
-import type { ConnectionStore } from '@auphonic-bridge/connections';
+import type { Connection, ConnectionStore } from '@auphonic-bridge/connections';
 import type { RedisConnection } from '@auphonic-bridge/queue';
 import { WEBHOOK_PATHS } from '@auphonic-bridge/runtime';
 import rateLimit from '@fastify/rate-limit';
@@ -34,6 +34,10 @@ export interface ServiceWebhookOptions {
  * body whatever the content type (or none), bare or as a JSON string.
  * The signature check is what admits it, never the content type.
  */
+type Verified = { connection: Connection; webhook: Awaited<ReturnType<typeof verifyServiceJwt>> };
+/** What a request's preValidation found, for its handler. */
+const verified = new WeakMap<object, Verified>();
+
 export async function serviceWebhookRoutes(instance: FastifyInstance, opts: ServiceWebhookOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, enqueuer } = opts;
@@ -48,6 +52,9 @@ export async function serviceWebhookRoutes(instance: FastifyInstance, opts: Serv
       global: false,
       redis: opts.redis,
       nameSpace: `${opts.keyPrefix}rate-limit:service-webhook:`,
+      // After the signature check (preValidation): only deliveries that verify are counted, so that
+      // strangers who know a connection's id (it is in its URLs) cannot spend its allowance.
+      hook: 'preHandler',
       // Redis away: the route answers 503 itself, and Auphonic tries again.
       skipOnError: true,
       keyGenerator: (request) => (request.params as { connectionId: string }).connectionId,
@@ -60,7 +67,7 @@ export async function serviceWebhookRoutes(instance: FastifyInstance, opts: Serv
     `${WEBHOOK_PATHS.service}:connectionId`,
     {
       bodyLimit: opts.bodyLimit,
-      // Counted before the body is read: a flood (say, replays of one captured token) costs a Redis call each.
+      // Counted once the token verified: a flood of replays of one captured token costs a Redis call each.
       config: perMinute > 0 ? { rateLimit: { max: perMinute, timeWindow: 60_000 } } : {},
       schema: {
         summary: "Auphonic's External Service webhook (a JWT, HS256 with the OAuth client secret)",
@@ -84,17 +91,22 @@ export async function serviceWebhookRoutes(instance: FastifyInstance, opts: Serv
       },
       // The schema documents the body; verifyServiceJwt judges the token.
       validatorCompiler: () => () => true,
+      // Before the rate limit (preHandler): the connection, and the token's signature with its secret.
+      preValidation: async (request) => {
+        const connection = await unavailableOnFailure(store.get(request.params.connectionId));
+        if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
+        request.log = request.log.child({ connection: connection.id });
+        if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
+        const webhook = await verifyServiceJwt(request.body, config.clientSecrets).catch((err: unknown) => {
+          // Whose webhook was refused, and why (never the token): a wrong secret after a rotation shows here.
+          request.log.warn({ code: (err as { code?: string }).code, reason: (err as Error).message }, 'service webhook refused');
+          throw err;
+        });
+        verified.set(request, { connection, webhook });
+      },
     },
     async (request, reply) => {
-      const connection = await unavailableOnFailure(store.get(request.params.connectionId));
-      if (!connection) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such webhook');
-      request.log = request.log.child({ connection: connection.id });
-      if (typeof request.body !== 'string' || !request.body) throw new HttpError(400, 'ERR_BAD_WEBHOOK', 'body is not a JWT');
-      const webhook = await verifyServiceJwt(request.body, config.clientSecrets).catch((err: unknown) => {
-        // Whose webhook was refused, and why (never the token): a wrong secret after a rotation shows here.
-        request.log.warn({ code: (err as { code?: string }).code, reason: (err as Error).message }, 'service webhook refused');
-        throw err;
-      });
+      const { connection, webhook } = verified.get(request) as Verified;
       request.log = request.log.child({ uuid: webhook.uuid });
       const jobId = await enqueuer.enqueueProduction({
         uuid: webhook.uuid,
