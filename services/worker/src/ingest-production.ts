@@ -228,7 +228,8 @@ export async function recordFailure(
 ): Promise<void> {
   const prefix = productionPrefix(data.owner, data.uuid);
   if (!isProductionUuid(data.uuid)) return;
-  const raw = await storage.readJson(recordKey(prefix)).catch(() => null);
+  // A record that cannot be read now is not taken for none (it may describe files): the error goes up.
+  const raw = await storage.readJson(recordKey(prefix));
   const existing = asRecord(raw);
   // Unreadable as a record: not ours to replace.
   if (raw && !existing) return;

@@ -114,6 +114,21 @@ describe('recordFailure: giving up on a production', () => {
     );
   });
 
+  it('leaves a record it cannot read as it is (storage failing), rather than taking it for none', async () => {
+    const data = job();
+    await existing(data, { outcome: 'complete', final: true });
+    const before = await read(data);
+    class FailingReads extends DirectoryDriver {
+      override async readJson(): Promise<unknown> {
+        throw Object.assign(new Error('EIO: i/o error'), { code: 'ERR_STORAGE_UNAVAILABLE' });
+      }
+    }
+    const t = told();
+    await assert.rejects(recordFailure(new FailingReads(dir), data, failure, t.onRecorded), /EIO/);
+    assert.deepEqual(await read(data), before);
+    assert.equal(t.records.length, 0);
+  });
+
   it('over a final record of files: left alone, nobody told', async () => {
     const data = job();
     await existing(data, { outcome: 'complete', final: true });
