@@ -21,7 +21,7 @@ export interface ReconcileDeps {
   /** The bridge's own keys' prefix (QUEUE_PREFIX's). */
   keyPrefix?: string;
   pageSize: number;
-  /** How far back the first scan of an owner looks. */
+  /** How far back, by creation, each scan walks the list (and what the first scan of an owner looks at). */
   lookbackMs: number;
   onRecovered?: (owner: Owner) => void;
 }
@@ -51,10 +51,11 @@ const watermarkKey = (keyPrefix: string, owner: Owner) =>
 
 /**
  * The safety net for webhooks that never came (Auphonic's retries are
- * undocumented). For each owner, every production changed since the last
- * complete scan (first time: RECONCILE_LOOKBACK), page after page until a
- * page holds nothing newer, is queued when it is finished, ours, and not
- * handled in its current version. Ours means: for the account, its webhook
+ * undocumented). For each owner, the list is walked page after page until
+ * a page holds no production created within RECONCILE_LOOKBACK; of those,
+ * every one changed since the last complete scan (first time: the lookback)
+ * is queued when it is finished, ours, and not handled in its current
+ * version. Ours means: for the account, its webhook
  * is exactly one of our URLs; for a connection, it selected the connection's
  * own service (learnt from /api/services.json when connect did not say).
  */
@@ -108,19 +109,24 @@ async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileR
   const stored = Number(await deps.redis.get(watermarkKey(deps.keyPrefix ?? 'bridge:', target.owner)));
   const since = Number.isFinite(stored) && stored > 0 ? stored : began - deps.lookbackMs;
   const { client } = await deps.credentials(target.owner);
+  // The list comes newest created first, not by change: a production created days ago can finish (or be
+  // re-run) after a page of newer ones that did not change. So every round walks all created within
+  // RECONCILE_LOOKBACK, and looks at those changed since the watermark.
+  const createdSince = began - deps.lookbackMs;
   for (let page = 0, offset = 0; page < MAX_PAGES; page++, offset += deps.pageSize) {
     const list = await client.listProductions({ limit: deps.pageSize, offset });
     report.pages += 1;
-    let newer = 0;
+    let recent = 0;
     for (const summary of list) {
-      const changedAt = timeOf(summary.change_time) ?? timeOf(summary.creation_time);
+      const createdAt = timeOf(summary.creation_time);
+      if (createdAt === null || createdAt >= createdSince) recent += 1;
+      const changedAt = timeOf(summary.change_time) ?? createdAt;
       if (changedAt !== null && changedAt < since) continue;
-      newer += 1;
       if (await consider(deps, target, summary, (uuid) => client.getProduction(uuid), report)) {
         log.info({ uuid: summary.uuid }, 'finished production not stored yet; queued by the reconciler');
       }
     }
-    if (list.length < deps.pageSize || newer === 0) break;
+    if (list.length < deps.pageSize || recent === 0) break;
   }
   // Only a complete scan moves the watermark: an owner that failed half-way is looked at from the same point again.
   await deps.redis.set(watermarkKey(deps.keyPrefix ?? 'bridge:', target.owner), String(began - WATERMARK_OVERLAP_MS));

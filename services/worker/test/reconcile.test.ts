@@ -178,4 +178,31 @@ describe('the reconciler walks every page since its watermark', () => {
     const again = await reconcile(deps, log);
     assert.equal(again.queued, 0, 'on their way already: not queued twice');
   });
+
+  it('finds a production created before a page of newer quiet ones that finishes later (the list is by creation)', async () => {
+    const before = await f.queue.count();
+    const day = 86_400_000;
+    const late = await f.sim.addProduction({
+      status: 4,
+      webhook: OURS,
+      createdAt: new Date(Date.now() - 3 * day),
+      files: [{ filename: 'late.mp3', content: bytes(10, 1) }],
+    });
+    // A full page of newer productions, not ours, that change no more.
+    for (let i = 0; i < 100; i++) {
+      await f.sim.addProduction({
+        webhook: null,
+        createdAt: new Date(Date.now() - 2 * day),
+        files: [{ filename: 'x.mp3', content: bytes(10, i) }],
+      });
+    }
+    await reconcile(deps, log);
+    assert.equal(await f.queue.count(), before, 'still running: nothing to queue');
+    // It finishes now, and its webhook never comes.
+    await f.sim.updateProduction(late.uuid, { status: 3 });
+    const round = await reconcile(deps, log);
+    assert.equal(round.queued, 1);
+    assert.equal(await f.queue.count(), before + 1);
+    assert.ok(await f.queue.getDeduplicationJobId(`account-${late.uuid}`), 'its job is queued');
+  });
 });
