@@ -63,16 +63,20 @@ export async function completeConnection(deps: ConnectDeps, connection: Connecti
   }
   await store.saveAccessToken(user.userId, accessToken);
 
-  let target = connection;
+  // The user's connection of this name already exists: it takes this one's custom_data and return_url, but only
+  // once Auphonic has registered it; until then a failure leaves both as they were, the link still usable.
+  let merged: Connection | null = null;
   if (!connection.auphonicUser) {
     const existing = await store.findByUserAndName(user.userId, connection.displayName);
-    if (existing && existing.id !== connection.id) {
-      target = (await store.update(existing.id, { customData: connection.customData, returnUrl: connection.returnUrl })) ?? existing;
-      await store.remove(connection.id);
-    }
+    if (existing && existing.id !== connection.id)
+      merged = { ...existing, customData: connection.customData, returnUrl: connection.returnUrl };
   }
   const reauthorised = (await store.list()).filter((c) => c.auphonicUser?.userId === user.userId && c.status === 'needs_reauth');
-  const connected = await registerService(config, store, client, target, { userId: user.userId, username: user.username }, log);
+  let connected = await registerService(config, store, client, merged ?? connection, { userId: user.userId, username: user.username }, log);
+  if (merged) {
+    connected = (await store.update(merged.id, { customData: merged.customData, returnUrl: merged.returnUrl })) ?? connected;
+    await store.remove(connection.id);
+  }
   for (const c of reauthorised) {
     // The token is the user's, so their other connections work again too.
     if (c.id !== connected.id) await store.update(c.id, { status: 'connected', problem: null });

@@ -11,7 +11,7 @@ import { AuphonicSimulator, type SimulatedUser } from '@auphonic-bridge/simulato
 import { Browser, freePort, startRedis, type TestRedis } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { readConfig } from '../src/config.ts';
-import { registerService } from '../src/connect-flow.ts';
+import { completeConnection, registerService } from '../src/connect-flow.ts';
 import { type IngressFixture, startIngress } from './helpers.ts';
 
 const ADMIN = 'admin-token-0123456789abcdefghij';
@@ -240,5 +240,70 @@ describe('the service uuid, when the connect answer does not say it', () => {
     assert.equal(twins.registered.serviceUuid, null);
     assert.match(twins.warnings.join(), /service uuid unknown/);
     assert.equal(twins.registered.status, 'connected', 'the connection works without it');
+  });
+});
+
+describe('completing a connection that Auphonic then fails', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let auphonic: Server;
+  let reconcile: ReconcileQueue;
+  let connectAnswers = 503;
+
+  before(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url.toString(), { maxRetriesPerRequest: null });
+    reconcile = createReconcileQueue(client);
+    // The token and the user as Auphonic gives them; connect.json answers connectAnswers.
+    auphonic = createServer((req, res) => {
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      req.resume();
+      if (req.url === '/oauth2/token/') return json(200, { access_token: 'token-of-alice', token_type: 'Bearer', user_name: 'alice' });
+      if (req.url === '/api/user.json') return json(200, { status_code: 200, data: { user_id: 'u1', username: 'alice' } });
+      if (req.url === '/api/service/connect.json') {
+        return json(connectAnswers, {
+          status_code: connectAnswers,
+          data: connectAnswers === 200 ? { uuid: 'svc0000000000000000001' } : null,
+        });
+      }
+      json(404, { status_code: 404 });
+    });
+    await new Promise<void>((resolve) => auphonic.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    auphonic.close();
+    await reconcile.close();
+    client.disconnect();
+    await redis.close();
+  });
+
+  it("changes neither the user's connection of that name nor the pending one until Auphonic registered it", async () => {
+    const config = readConfig({
+      AUPHONIC_BASE_URL: `http://127.0.0.1:${(auphonic.address() as AddressInfo).port}`,
+      AUPHONIC_CLIENT_ID: 'id',
+      AUPHONIC_CLIENT_SECRET: 'client-secret',
+      PUBLIC_URL: 'https://bridge.example',
+      ADMIN_TOKEN: 'a'.repeat(24),
+      ENCRYPTION_KEY: KEY.toString('hex'),
+    }).externalService;
+    assert.ok(config);
+    const store = new ConnectionStore(client, new Sealer(KEY));
+    const existing = await store.create({ displayName: 'Dup', customData: { v: 1 }, returnUrl: null });
+    await store.update(existing.id, { status: 'connected', auphonicUser: { userId: 'u1', username: 'alice' } });
+    const pending = await store.create({ displayName: 'Dup', customData: { v: 2 }, returnUrl: 'https://host.example/back' });
+    const deps = { config, store, reconcileQueue: reconcile };
+    const log = { warn: () => {} };
+
+    await assert.rejects(completeConnection(deps, pending, 'code', log), /503/);
+    assert.deepEqual((await store.get(existing.id))?.customData, { v: 1 });
+    assert.equal((await store.get(existing.id))?.returnUrl, null);
+    assert.ok(await store.get(pending.id), 'the pending connection is kept: its link can be used again');
+
+    connectAnswers = 200;
+    const connected = await completeConnection(deps, pending, 'code', log);
+    assert.equal(connected.id, existing.id);
+    assert.deepEqual([connected.customData, connected.returnUrl, connected.status], [{ v: 2 }, 'https://host.example/back', 'connected']);
+    assert.equal(await store.get(pending.id), null);
   });
 });

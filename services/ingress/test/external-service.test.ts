@@ -82,6 +82,8 @@ describe('External Service: admin API and JWT webhook', () => {
     ['no display_name', { custom_data: 1 }],
     ['an empty display_name', { display_name: '' }],
     ['a return_url that is not http(s)', { display_name: 'x', return_url: 'javascript:alert(1)' }],
+    // Passes the schema's scheme check; the callback's redirect would throw on it, after connecting.
+    ['a return_url that is no URL', { display_name: 'x', return_url: 'http://' }],
     ['an unknown field', { display_name: 'x', token: 'y' }],
   ] as const) {
     it(`refuses a connection with ${what} (400 with a reason)`, async () => {

@@ -67,6 +67,10 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
       },
     },
     async (request, reply) => {
+      // The schema checks the scheme only; the callback builds a URL from it.
+      if (request.body.return_url !== undefined && !URL.canParse(request.body.return_url)) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'return_url is not a valid URL');
+      }
       const c = await store.create({
         displayName: request.body.display_name,
         customData: request.body.custom_data ?? null,

@@ -167,7 +167,8 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
         { connection: connection.id, user: connection.auphonicUser?.username },
         'connection authorised and service registered',
       );
-      if (connection.returnUrl) {
+      // One stored before return_url was checked on creation may not parse: then the page below.
+      if (connection.returnUrl && URL.canParse(connection.returnUrl)) {
         const back = new URL(connection.returnUrl);
         back.searchParams.set('connection', connection.id);
         back.searchParams.set('status', 'connected');
