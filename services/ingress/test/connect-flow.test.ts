@@ -175,20 +175,27 @@ describe('connecting an Auphonic account', () => {
   });
 });
 
-describe('the service uuid, when the connect answer does not say it', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  let auphonic: Server;
-  let services: unknown[];
-  const calls: string[] = [];
+/** The ingress's External Service settings, for calling the connect flow's functions directly. */
+function serviceConfig(env: Record<string, string> = {}) {
   const config = readConfig({
     AUPHONIC_CLIENT_ID: 'id',
     AUPHONIC_CLIENT_SECRET: 'client-secret',
     PUBLIC_URL: 'https://bridge.example',
     ADMIN_TOKEN: 'a'.repeat(24),
     ENCRYPTION_KEY: KEY.toString('hex'),
+    ...env,
   }).externalService;
   assert.ok(config);
+  return config;
+}
+
+describe('the service uuid, when the connect answer does not say it', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let auphonic: Server;
+  let services: unknown[];
+  const calls: string[] = [];
+  const config = serviceConfig();
 
   before(async () => {
     redis = await startRedis();
@@ -279,15 +286,7 @@ describe('completing a connection that Auphonic then fails', () => {
   });
 
   it("changes neither the user's connection of that name nor the pending one until Auphonic registered it", async () => {
-    const config = readConfig({
-      AUPHONIC_BASE_URL: `http://127.0.0.1:${(auphonic.address() as AddressInfo).port}`,
-      AUPHONIC_CLIENT_ID: 'id',
-      AUPHONIC_CLIENT_SECRET: 'client-secret',
-      PUBLIC_URL: 'https://bridge.example',
-      ADMIN_TOKEN: 'a'.repeat(24),
-      ENCRYPTION_KEY: KEY.toString('hex'),
-    }).externalService;
-    assert.ok(config);
+    const config = serviceConfig({ AUPHONIC_BASE_URL: `http://127.0.0.1:${(auphonic.address() as AddressInfo).port}` });
     const store = new ConnectionStore(client, new Sealer(KEY));
     const existing = await store.create({ displayName: 'Dup', customData: { v: 1 }, returnUrl: null });
     await store.update(existing.id, { status: 'connected', auphonicUser: { userId: 'u1', username: 'alice' } });
