@@ -104,6 +104,18 @@ describe('production webhook', () => {
       /file/,
     ],
     [
+      'a multipart field declared JSON that is not',
+      () => {
+        const boundary = 'jsonfieldboundary';
+        const part = (name: string, value: string, type?: string) =>
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n${value}\r\n`;
+        const body = `${part('uuid', UUID)}${part('status', '{bad', 'application/json')}--${boundary}--\r\n`;
+        return { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+      },
+      400,
+      /JSON/,
+    ],
+    [
       'malformed multipart',
       { method: 'POST', body: '--nope\r\ngarbage', headers: { 'content-type': 'multipart/form-data; boundary=other' } },
       400,

@@ -178,6 +178,9 @@ async function multipartFields(request: FastifyRequest, reply: FastifyReply, bod
     // The rest of a refused body is not read: the connection closes after the answer.
     reply.header('connection', 'close');
     if (FIELD_LIMITS.has((err as { code?: string }).code ?? '')) throw tooManyFields();
+    // The parser's own status for it is 406, which says nothing of a malformed field.
+    if ((err as { code?: string }).code === 'FST_INVALID_JSON_FIELD_ERROR')
+      throw badWebhook('a field declared application/json is not valid JSON');
     // The multipart parser's own errors carry a status (413 for limits); the rest are malformed bodies.
     if ((err as { statusCode?: number }).statusCode) throw err;
     throw badWebhook(`malformed multipart body: ${(err as Error).message}`);
