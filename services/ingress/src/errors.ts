@@ -1,3 +1,4 @@
+import { AuphonicError, isCredentialRefusal } from '@auphonic-bridge/auphonic';
 import { BridgeError } from '@auphonic-bridge/runtime';
 
 /** An error that answers a request: its status and a reason safe to show. */
@@ -30,4 +31,19 @@ export async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
   } catch (err) {
     throw Object.assign(queueUnavailable(), { cause: err });
   }
+}
+
+/**
+ * Auphonic failing a call the admin API made: its status is Auphonic's, not an answer to our caller
+ * (its 401 would read as a wrong ADMIN_TOKEN, its 404 as no such connection). A refused token is a
+ * 409 (the user must authorise again; `onRefused` marks their connections so), the rest a 502.
+ */
+export async function auphonicRefusal(err: unknown, onRefused: () => Promise<void>): Promise<unknown> {
+  if (!(err instanceof AuphonicError)) return err;
+  const reason = err.message;
+  if (isCredentialRefusal(err)) {
+    await onRefused();
+    return new HttpError(409, 'ERR_NEEDS_REAUTH', "Auphonic refused the user's token: they must authorise again (reconnect)");
+  }
+  return Object.assign(new HttpError(502, 'ERR_AUPHONIC_FAILED', `Auphonic: ${reason}`), { cause: err });
 }

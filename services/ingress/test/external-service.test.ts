@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import { waitFor } from '@auphonic-bridge/testing';
@@ -283,6 +285,63 @@ describe('External Service: admin API and JWT webhook', () => {
         assert.equal((await jobs()).length, 0);
       });
     }
+  });
+});
+
+describe('admin API: registering another service when Auphonic fails', () => {
+  let auphonic: Server;
+  let answer = 401;
+  let f: IngressFixture;
+  let redis: Redis;
+  let store: ConnectionStore;
+  const admin = (path: string, body: unknown) =>
+    fetch(f.url(path), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  before(async () => {
+    // Auphonic answering every call with `answer`.
+    auphonic = createServer((req, res) => {
+      req.resume();
+      res.writeHead(answer, { 'content-type': 'application/json' }).end(JSON.stringify({ status_code: answer, error_message: 'no' }));
+    });
+    await new Promise<void>((resolve) => auphonic.listen(0, '127.0.0.1', resolve));
+    f = await startIngress({ ...serviceEnv, AUPHONIC_BASE_URL: `http://127.0.0.1:${(auphonic.address() as AddressInfo).port}` });
+    redis = new Redis(f.redis.url.toString());
+    store = new ConnectionStore(redis, new Sealer(KEY), { keyPrefix: f.keyPrefix });
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+    auphonic.close();
+  });
+  const connected = async (userId: string, displayName: string) => {
+    const c = await store.create({ displayName, customData: { v: 1 }, returnUrl: null });
+    await store.saveAccessToken(userId, `token-of-${userId}`);
+    return (await store.update(c.id, { status: 'connected', auphonicUser: { userId, username: userId } })) ?? c;
+  };
+
+  it('answers 502 when Auphonic fails, and changes nothing: no new connection, the same name keeps its custom_data', async () => {
+    answer = 503;
+    const base = await connected('u-502', 'Show');
+    const before = (await store.list()).length;
+    const added = await admin(`/api/connections/${base.id}/services`, { display_name: 'Another Show' });
+    assert.equal(added.status, 502);
+    assert.equal(((await added.json()) as { error: string }).error, 'ERR_AUPHONIC_FAILED');
+    const same = await admin(`/api/connections/${base.id}/services`, { display_name: 'Show', custom_data: { v: 2 } });
+    assert.equal(same.status, 502);
+    assert.equal((await store.list()).length, before);
+    assert.deepEqual((await store.get(base.id))?.customData, { v: 1 });
+  });
+
+  it("answers 409 ERR_NEEDS_REAUTH when Auphonic refuses the user's token (not its 401), and marks the connection so", async () => {
+    answer = 401;
+    const base = await connected('u-401', 'Refused Show');
+    const res = await admin(`/api/connections/${base.id}/services`, { display_name: 'Another Show' });
+    assert.equal(res.status, 409);
+    assert.equal(((await res.json()) as { error: string }).error, 'ERR_NEEDS_REAUTH');
+    assert.equal((await store.get(base.id))?.status, 'needs_reauth');
   });
 });
 

@@ -8,7 +8,7 @@ import { requireAdmin } from '../admin-auth.ts';
 import type { ExternalServiceConfig } from '../config.ts';
 import { registerService, webhookUrlFor } from '../connect-flow.ts';
 import { authorizeUrlFor } from '../connect-links.ts';
-import { HttpError } from '../errors.ts';
+import { auphonicRefusal, HttpError } from '../errors.ts';
 import { ADMIN, ConnectionIdParams, errors } from '../schemas/common.ts';
 import {
   AuthorizeLink,
@@ -138,7 +138,11 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
         response: {
           200: { ...ConnectionBody, description: 'existing connection updated' },
           201: { ...ConnectionBody, description: 'new connection registered' },
-          ...errors({ ...notFound, 409: 'the user has not authorised yet, or must again' }),
+          ...errors({
+            ...notFound,
+            409: 'the user has not authorised yet, or must again (Auphonic refused their token)',
+            502: 'Auphonic failed or could not be reached; nothing was changed',
+          }),
         },
       },
     },
@@ -152,17 +156,21 @@ export async function adminConnectionRoutes(instance: FastifyInstance, opts: Adm
       if (!user || !token || base.status !== 'connected') {
         throw new HttpError(409, 'ERR_NOT_CONNECTED', `connection is ${base.status}; the user must authorise first`);
       }
+      const customData = request.body.custom_data ?? null;
       const existing = await store.findByUserAndName(user.userId, request.body.display_name);
+      // An existing connection takes the new custom_data only once Auphonic has it; a new one is dropped if Auphonic fails.
       const target = existing
-        ? ((await store.update(existing.id, { customData: request.body.custom_data ?? null })) ?? existing)
-        : await store.create({
-            displayName: request.body.display_name,
-            customData: request.body.custom_data ?? null,
-            returnUrl: null,
-            auphonicUser: user,
-          });
+        ? { ...existing, customData }
+        : await store.create({ displayName: request.body.display_name, customData, returnUrl: null, auphonicUser: user });
       const client = new AuphonicClient({ baseUrl: config.auphonicBaseUrl, token });
-      const registered = await registerService(config, store, client, target, user, request.log);
+      let registered: Connection;
+      try {
+        registered = await registerService(config, store, client, target, user, request.log);
+      } catch (err) {
+        if (!existing) await store.remove(target.id);
+        throw await auphonicRefusal(err, () => store.markNeedsReauth(user.userId, (err as Error).message));
+      }
+      if (existing) registered = (await store.update(existing.id, { customData })) ?? registered;
       return reply.code(existing ? 200 : 201).send(show(registered));
     },
   );
