@@ -3,10 +3,13 @@ import { BridgeError } from '@auphonic-bridge/runtime';
 /** A worker-side failure; `retryable` says whether a later attempt may fix it. */
 export class IngestError extends BridgeError {
   readonly retryable: boolean;
+  /** A server's Retry-After behind it (a download's): the job's backoff honours it. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: IngestErrorCode, message: string, opts: { retryable: boolean; cause?: unknown }) {
+  constructor(code: IngestErrorCode, message: string, opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
     super(code, message, { cause: opts.cause });
     this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

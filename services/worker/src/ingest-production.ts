@@ -124,6 +124,8 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   }
   // Outputs download side by side (DOWNLOAD_CONCURRENCY); slots left idle take ranges of those still running.
   const rangeHelp = new RangeHelp();
+  // The longest Retry-After a failed download was answered with: the job's next attempt waits that long.
+  let retryAfterMs = 0;
   const outputs = await mapBounded(
     plan,
     deps.downloadConcurrency,
@@ -137,6 +139,9 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
         rangeHelp,
         onProgress: (bytes) => ctx.onProgress?.({ filename, bytes, total: p.download.expectedSize }),
         refreshUrl: () => freshUrl(deps, production, fp, linkIn, signal),
+        onRetryAfter: (ms) => {
+          retryAfterMs = Math.max(retryAfterMs, ms);
+        },
       });
     },
     ctx.signal,
@@ -157,9 +162,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     throw new IngestError(
       'ERR_OUTPUTS_FAILED',
       `${failed.length} output(s) failed: ${failed.map((o) => `${o.filename}: ${o.reason}`).join('; ')}`,
-      {
-        retryable: true,
-      },
+      { retryable: true, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) },
     );
   }
   ctx.log.info({ outcome: record.bridge.outcome, files: stored.length, bytes }, 'production stored');

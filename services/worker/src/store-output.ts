@@ -31,6 +31,8 @@ export interface OutputContext {
    * it was stored, never on its checksum alone: it may be the very file the replay is to fetch again.
    */
   forced?: boolean;
+  /** A failed download's server asked for this long before the next try (Retry-After). */
+  onRetryAfter?: (ms: number) => void;
 }
 
 /**
@@ -73,6 +75,8 @@ export async function storeOutput(
     if (ctx.signal?.aborted) throw err;
     const failure = outputFailure(err, previous);
     log.warn({ code: failure.code, fate: failure.fate }, `output not stored: ${failure.reason}`);
+    const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;
+    if (failure.fate === 'failed' && typeof retryAfter === 'number' && retryAfter > 0) ctx.onRetryAfter?.(retryAfter);
     return { ...which, ...failure };
   }
 }

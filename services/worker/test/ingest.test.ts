@@ -139,6 +139,24 @@ describe('worker: a production from webhook to verified files', () => {
     assert.ok(Date.now() - started >= 1000, `retried after ${Date.now() - started} ms`);
   });
 
+  it("waits out a download's Retry-After too long for the quick retries before the job's next attempt", async () => {
+    const content = bytes(1000, 12);
+    const p = await f.sim.addProduction({ files: [{ filename: 'limited.mp3', content }] });
+    // 30 s: past the quick retries' 10 s, so the attempt fails and the job backs off.
+    f.sim.inject({ target: 'download', kind: 'status', status: 429, retryAfterSeconds: 30, times: 1, uuid: p.uuid });
+    const job = await f.enqueue(p.uuid);
+    const delayed = await waitFor(async () => {
+      const now = await f.queue.getJob(job.id as string);
+      return now && (await now.getState()) === 'delayed' ? now : null;
+    }, 'the job to back off');
+    // The fixture's backoff is 20-200 ms: only the Retry-After explains half a minute.
+    assert.ok(delayed.delay >= 29_000, `backed off ${delayed.delay} ms`);
+    await delayed.promote();
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.deepEqual(await stored(p.uuid, 'limited.mp3'), content);
+  });
+
   it('resumes a download cut off mid-body with a Range request and ends with exact bytes', async () => {
     const content = bytes(1_000_000, 9);
     const p = await f.sim.addProduction({ files: [{ filename: 'cut.mp3', content }] });
