@@ -140,7 +140,11 @@ async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: Dow
       continue;
     }
     if (res.statusCode === 200 && offset > 0) {
-      await startOver(); // The source ignored Range: the bytes come from the start again.
+      // The source ignored Range: the bytes come from the start again (should that be refused, the body is let go).
+      await startOver().catch((err: unknown) => {
+        res.body.destroy();
+        throw err;
+      });
     } else if (res.statusCode === 206 && contentRange(res.headers['content-range'])?.start !== offset) {
       res.body.destroy();
       await startOver();

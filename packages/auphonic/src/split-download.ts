@@ -1,9 +1,9 @@
 import type { Hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuphonicClient, OpenedDownload } from './client.ts';
-import { AuphonicError, networkError, SinkFailure } from './errors.ts';
-import { contentRange } from './headers.ts';
-import { resumeDelay } from './retry.ts';
+import { AuphonicError, errorForStatus, networkError, SinkFailure } from './errors.ts';
+import { contentRange, headerValue } from './headers.ts';
+import { quickDelay, resumeDelay } from './retry.ts';
 
 /** What a split download needs of its sink beyond sequential writes. */
 export interface RangeSink {
@@ -237,13 +237,18 @@ export class SplitDownload {
   async #fill(range: Range, first: OpenedDownload, signal: AbortSignal): Promise<void> {
     let res: OpenedDownload | null = first;
     let resumes = 0;
+    // A broken connection, no answer or a server error is tried again as the head would, within the
+    // range's own resumes: a failed range costs the whole download its bytes (the next attempt starts over).
     const again = async (err: unknown) => {
       if (err instanceof SinkFailure) throw err.cause;
-      if (signal.aborted || err instanceof AuphonicError) throw err;
+      if (signal.aborted || (err instanceof AuphonicError && !err.retryable)) throw err;
       if (resumes >= this.#maxResumes) throw networkError('download range', err);
+      const delay = err instanceof AuphonicError ? quickDelay(resumes, this.#client.retries, err) : resumeDelay(resumes + 1);
+      // A Retry-After longer than quick retries wait: the job's backoff is for that.
+      if (delay === null) throw err;
       resumes += 1;
       res = null;
-      await sleep(resumeDelay(resumes), undefined, { signal });
+      await sleep(delay, undefined, { signal });
     };
     for (;;) {
       if (!res) {
@@ -255,7 +260,18 @@ export class SplitDownload {
         }
         if (res.statusCode !== 206 || contentRange(res.headers['content-range'])?.start !== range.pos) {
           res.body.destroy();
-          throw new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `a range request answered HTTP ${res.statusCode}`, { retryable: true });
+          const status = errorForStatus(res.statusCode, 'download range', {
+            from: res.url.origin === this.#client.baseUrl.origin ? 'download' : 'storage',
+            retryAfter: headerValue(res.headers['retry-after']),
+          });
+          if (status?.retryable) {
+            await again(status);
+            continue;
+          }
+          // A 200 (ranges no longer served), a range starting elsewhere, a refusal: not for this range to mend.
+          throw (
+            status ?? new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `a range request answered HTTP ${res.statusCode}`, { retryable: true })
+          );
         }
       }
       try {
