@@ -6,8 +6,8 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
-  ListPartsCommand,
   PutObjectCommand,
+  paginateListParts,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -129,9 +129,13 @@ export class S3Driver implements StorageDriver {
     }
   }
 
+  /** When the upload last received a part: over every page (a page holds 1000 parts, 5 GB at 5 MiB; the newest come last). */
   async #lastPartAt(key: string, uploadId: string): Promise<number> {
-    const parts = await this.client.send(new ListPartsCommand({ Bucket: this.#s.bucket, Key: key, UploadId: uploadId }));
-    return Math.max(0, ...(parts.Parts ?? []).map((p) => p.LastModified?.getTime() ?? 0));
+    let last = 0;
+    for await (const page of paginateListParts({ client: this.client }, { Bucket: this.#s.bucket, Key: key, UploadId: uploadId })) {
+      for (const part of page.Parts ?? []) last = Math.max(last, part.LastModified?.getTime() ?? 0);
+    }
+    return last;
   }
 
   async #abortUpload(key: string, uploadId: string): Promise<void> {

@@ -333,7 +333,7 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
   // s3rver does not implement ListMultipartUploads nor ListParts, so their answers come from a
   // middleware here: a mock, where the real part cannot run on this machine. The aborts it asks
   // for are recorded, not sent.
-  it('aborts the dead uploads on every page, never one that received a part lately', async () => {
+  it('aborts the dead uploads on every page, never one that received a part lately (on any page of its parts)', async () => {
     const now = Date.now();
     const old = new Date(now - 3 * 3600_000);
     const pages: Record<string, { Uploads: Array<{ Key: string; UploadId: string; Initiated: Date }>; next?: string }> = {
@@ -371,8 +371,13 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
           } as never;
         }
         if (context.commandName === 'ListPartsCommand') {
-          const recent = input.UploadId === 'live-part' ? [{ PartNumber: 1, LastModified: new Date(now - 60_000) }] : [];
-          return { output: { Parts: recent, $metadata: {} }, response: {} } as never;
+          // The live upload has more than a page of parts (over 1000): its recent one is on the second.
+          if (input.UploadId !== 'live-part') return { output: { Parts: [], $metadata: {} }, response: {} } as never;
+          const first = (input as { PartNumberMarker?: string }).PartNumberMarker === undefined;
+          const output = first
+            ? { Parts: [{ PartNumber: 1, LastModified: old }], IsTruncated: true, NextPartNumberMarker: '1000' }
+            : { Parts: [{ PartNumber: 1001, LastModified: new Date(now - 60_000) }], IsTruncated: false };
+          return { output: { ...output, $metadata: {} }, response: {} } as never;
         }
         if (context.commandName === 'AbortMultipartUploadCommand') {
           aborted.push(input.UploadId ?? '');
