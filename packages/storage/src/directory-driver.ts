@@ -168,9 +168,16 @@ export class DirectoryDriver implements StorageDriver {
       await rm(oldCheckpoint, { force: true });
     }
     const fh = await open(temp, resumed > 0 ? 'r+' : 'wx');
-    if (resumed > 0) await fh.truncate(resumed);
-    const ck = await open(checkpoint, 'w');
-    return new FileUpload(fh, ck, { temp, checkpoint, finalPath, resumed });
+    try {
+      if (resumed > 0) await fh.truncate(resumed);
+      const ck = await open(checkpoint, 'w');
+      return new FileUpload(fh, ck, { temp, checkpoint, finalPath, resumed });
+    } catch (err) {
+      // Out of descriptors or space: nothing half-made is left open or behind.
+      await fh.close().catch(() => {});
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
 }
 
