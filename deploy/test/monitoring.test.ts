@@ -147,6 +147,7 @@ describe('prometheus-alerts.yaml', () => {
     ['AuphonicBridgeJobsFailed', /auphonic_bridge_jobs_processed_total\{outcome="failed"\}\[15m\]/],
     ['AuphonicBridgeProductionsIncomplete', /auphonic_bridge_productions_recorded_total\{outcome=~"partial\|error"\}\[15m\]/],
     ['AuphonicBridgeWebhooksMissed', /auphonic_bridge_reconcile_recovered_total\[1h\]/],
+    ['AuphonicBridgeReconcileSkipping', /auphonic_bridge_reconcile_skipped_total\[1h\]/],
     ['AuphonicBridgeNotificationsFailing', /auphonic_bridge_notifications_total\{outcome=~"failed\|gone\|given-up"\}\[30m\]/],
     ['AuphonicBridgeJobsStuck', /auphonic_bridge_queue_oldest_waiting_seconds\) > 900\b/],
     ['AuphonicBridgeQueueGrowing', /deriv\(auphonic_bridge_queue_runnable_jobs\[30m\]\)\) > 0/],

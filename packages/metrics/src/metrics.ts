@@ -117,6 +117,12 @@ export function workerMetrics(registry: Registry, queues: string[]) {
       labelNames: ['owner_kind'],
       registers: [registry],
     }),
+    reconcileSkipped: new Counter({
+      name: `${P}reconcile_skipped_total`,
+      help: 'Owners a reconciler round could not walk (their list or token failed): their missed webhooks wait for a later round',
+      labelNames: ['owner_kind'],
+      registers: [registry],
+    }),
     notificationsSent: new Counter({
       name: `${P}notifications_total`,
       help: "Deliveries of events to the host's system, by outcome (delivered, failed and retried, gone: 410 or refused, given-up)",
@@ -142,7 +148,10 @@ export function workerMetrics(registry: Registry, queues: string[]) {
     metrics.jobRetries.inc({ queue }, 0);
   }
   for (const outcome of ['complete', 'partial', 'error']) metrics.productionsRecorded.inc({ outcome }, 0);
-  for (const kind of ['account', 'connection']) metrics.reconcileRecovered.inc({ owner_kind: kind }, 0);
+  for (const kind of ['account', 'connection']) {
+    metrics.reconcileRecovered.inc({ owner_kind: kind }, 0);
+    metrics.reconcileSkipped.inc({ owner_kind: kind }, 0);
+  }
   for (const outcome of ['delivered', 'failed', 'gone', 'given-up']) metrics.notificationsSent.inc({ outcome }, 0);
   return metrics;
 }

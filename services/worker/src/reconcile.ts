@@ -24,6 +24,8 @@ export interface ReconcileDeps {
   /** How far back, by creation, each scan walks the list (and what the first scan of an owner looks at). */
   lookbackMs: number;
   onRecovered?: (owner: Owner) => void;
+  /** An owner this round could not walk (its watermark stays). */
+  onSkipped?: (owner: Owner) => void;
 }
 
 export interface ReconcileReport {
@@ -68,6 +70,7 @@ export async function reconcile(deps: ReconcileDeps, log: Logger, opts: { onlyCo
       await scanOwner(deps, target, report, tlog);
     } catch (err) {
       report.skipped += 1;
+      deps.onSkipped?.(target.owner);
       tlog.warn({ code: (err as { code?: unknown }).code }, `reconcile skipped an owner: ${(err as Error).message}`);
     }
   }

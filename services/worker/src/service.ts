@@ -90,6 +90,7 @@ export class WorkerService implements Service {
         pageSize: config.reconcileLimit,
         lookbackMs: config.reconcileLookbackMs,
         onRecovered: (owner) => metrics.reconcileRecovered.inc({ owner_kind: owner.kind }),
+        onSkipped: (owner) => metrics.reconcileSkipped.inc({ owner_kind: owner.kind }),
       },
       logger,
       { prefix: config.redis.prefix, onSwept: (n) => metrics.storageSwept.inc(n) },

@@ -179,6 +179,24 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(again.queued, 0, 'on their way already: not queued twice');
   });
 
+  it('says which owner it could not walk (for the skipped metric), and keeps its watermark', async () => {
+    const down = new AuphonicClient({
+      baseUrl: new URL('http://127.0.0.1:9'),
+      token: API_KEY,
+      retries: { retries: 0, baseMs: 1, maxMs: 1, retryAfterCapMs: 1 },
+    });
+    const skipped: unknown[] = [];
+    const key = `${bridgeKeyPrefix(f.redis)}reconcile:since:account`;
+    const before = await redis.get(key);
+    const report = await reconcile(
+      { ...deps, credentials: async () => ({ client: down, rejected: async () => {} }), onSkipped: (owner) => skipped.push(owner) },
+      log,
+    );
+    assert.equal(report.skipped, 1);
+    assert.deepEqual(skipped, [{ kind: 'account' }]);
+    assert.equal(await redis.get(key), before);
+  });
+
   it('finds a production created before a page of newer quiet ones that finishes later (the list is by creation)', async () => {
     const before = await f.queue.count();
     const day = 86_400_000;
