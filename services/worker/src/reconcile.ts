@@ -179,8 +179,11 @@ function isOurs(deps: ReconcileDeps, target: Target, value: unknown): boolean {
 
 const normalise = (url: string) => url.trim().replace(/\/+$/, '');
 
-function timeOf(value: unknown): number | null {
+/** Auphonic's documented example has times without a zone ("2012-05-15T13:10:47.105"): UTC, not this machine's zone. */
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+export function timeOf(value: unknown): number | null {
   if (typeof value !== 'string') return null;
-  const t = Date.parse(value);
+  const t = Date.parse(NO_ZONE.test(value) ? `${value}Z` : value);
   return Number.isNaN(t) ? null : t;
 }

@@ -9,7 +9,7 @@ import { createLogger } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
-import { type ReconcileDeps, reconcile } from '../src/reconcile.ts';
+import { type ReconcileDeps, reconcile, timeOf } from '../src/reconcile.ts';
 import { API_KEY, bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
 
 const KEY = Buffer.alloc(32, 9);
@@ -222,5 +222,21 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(round.queued, 1);
     assert.equal(await f.queue.count(), before + 1);
     assert.ok(await f.queue.getDeduplicationJobId(`account-${late.uuid}`), 'its job is queued');
+  });
+});
+
+describe("the reconciler's reading of Auphonic's times", () => {
+  it('takes a time without a zone (as in the API docs) for UTC, whatever the machine is set to', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Europe/Berlin';
+    try {
+      assert.equal(timeOf('2012-05-15T13:10:47.105'), Date.UTC(2012, 4, 15, 13, 10, 47, 105));
+      assert.equal(timeOf('2026-11-30T09:15:00Z'), Date.UTC(2026, 10, 30, 9, 15));
+      assert.equal(timeOf('2026-11-30T10:15:00+01:00'), Date.UTC(2026, 10, 30, 9, 15));
+      assert.equal(timeOf('not a time'), null);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 });
