@@ -4,6 +4,7 @@
 // certificate the bridge cannot verify is never used.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import {
   addProductionJob,
   createProducerConnection,
@@ -52,10 +53,16 @@ async function roundTrip(env: Record<string, string>): Promise<void> {
         prefix: settings.prefix,
       });
     });
-    await addProductionJob(queue, { uuid, owner: { kind: 'account' }, reportedStatus: 3 });
-    assert.equal(await taken, uuid);
+    const job = await addProductionJob(queue, { uuid, owner: { kind: 'account' }, reportedStatus: 3 });
+    // Bounded, and saying where it stuck: a hang here once ran into the 5-minute test timeout, unexplained.
+    const late = setTimeout(30_000, 'late' as const, { ref: false });
+    const first = await Promise.race([taken, late]);
+    if (first === 'late')
+      assert.fail(`job ${job.id} not taken in 30 s (its state: ${await job.getState().catch((e: Error) => e.message)})`);
+    assert.equal(first, uuid);
   } finally {
-    await worker?.close();
+    // Forced: what is tested is the round trip, and a close waiting on a blocking command must not hang the file.
+    await worker?.close(true);
     await queue.close();
     producer.disconnect();
     consumer.disconnect();
