@@ -116,8 +116,11 @@ async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileR
   // re-run) after a page of newer ones that did not change. So every round walks all created within
   // RECONCILE_LOOKBACK, and looks at those changed since the watermark.
   const createdSince = began - deps.lookbackMs;
-  for (let page = 0, offset = 0; page < MAX_PAGES; page++, offset += deps.pageSize) {
+  // On by what each page held, to a page with none recent (an empty one at the end): an API that serves fewer than
+  // RECONCILE_LIMIT a page skips none.
+  for (let page = 0, offset = 0; page < MAX_PAGES; page++) {
     const list = await client.listProductions({ limit: deps.pageSize, offset });
+    offset += list.length;
     report.pages += 1;
     let recent = 0;
     for (const summary of list) {
@@ -129,7 +132,7 @@ async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileR
         log.info({ uuid: summary.uuid }, 'finished production not stored yet; queued by the reconciler');
       }
     }
-    if (list.length < deps.pageSize || recent === 0) break;
+    if (recent === 0) break;
   }
   // Only a complete scan moves the watermark: an owner that failed half-way is looked at from the same point again.
   await deps.redis.set(watermarkKey(deps.keyPrefix ?? 'bridge:', target.owner), String(began - WATERMARK_OVERLAP_MS));

@@ -179,6 +179,21 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(again.queued, 0, 'on their way already: not queued twice');
   });
 
+  it('misses none when the API serves fewer a page than RECONCILE_LIMIT asks', async () => {
+    const before = await f.queue.count();
+    for (let i = 0; i < 120; i++) await f.sim.addProduction({ webhook: OURS, files: [{ filename: 'c.mp3', content: bytes(10, 200 + i) }] });
+    // An Auphonic that caps its pages at 50 (its cap is undocumented).
+    class Capped extends AuphonicClient {
+      override listProductions(opts: { limit: number; offset: number; signal?: AbortSignal }) {
+        return super.listProductions({ ...opts, limit: Math.min(opts.limit, 50) });
+      }
+    }
+    const capped = new Capped({ baseUrl: f.sim.baseUrl, token: API_KEY });
+    const report = await reconcile({ ...deps, credentials: async () => ({ client: capped, rejected: async () => {} }) }, log);
+    assert.equal(report.queued, 120);
+    assert.equal(await f.queue.count(), before + 120);
+  });
+
   it('says which owner it could not walk (for the skipped metric), and keeps its watermark', async () => {
     const down = new AuphonicClient({
       baseUrl: new URL('http://127.0.0.1:9'),
