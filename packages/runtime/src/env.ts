@@ -2,6 +2,9 @@ import { ConfigError } from './errors.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** What the examples put where a secret goes. */
+const PLACEHOLDER = 'CHANGE_ME';
+
 /**
  * Reads settings from the environment and collects every problem, so that one
  * start-up failure lists all the settings to fix, each by name.
@@ -16,11 +19,15 @@ export class EnvReader {
 
   #raw(name: string): string | undefined {
     const value = this.#env[name]?.trim();
+    // The examples' placeholder (deploy/…/secrets.env.example): a process must not run with it, whatever else the value passes.
+    if (value === PLACEHOLDER)
+      return this.#fail(name, `is still the example's placeholder ${PLACEHOLDER}: set it (or leave it empty)`, undefined);
     return value === '' ? undefined : value;
   }
 
+  /** One problem per setting: the first says what to fix. */
   #fail<T>(name: string, why: string, fallback: T): T {
-    this.#problems.push(`${name}: ${why}`);
+    if (!this.#problems.some((p) => p.startsWith(`${name}: `))) this.#problems.push(`${name}: ${why}`);
     return fallback;
   }
 

@@ -10,6 +10,8 @@ const URL_SECRETS: Array<[RegExp, string]> = [
     /([?&](?:bearer_token|access_token|token|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|signature)=)[^&#\s"']+/gi,
     '$1[redacted]',
   ],
+  // user:password@ before a host (a receiver's URL with basic auth in it): the user stays, the password goes.
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/?#\s"':@]*):[^/?#\s"'@]*@/gi, '$1:[redacted]@'],
 ];
 
 export const REDACTED = '[redacted]';

@@ -11,6 +11,7 @@ describe('redactCredentials', () => {
       presigned: 'https://r2.example/x.mp3?X-Amz-Date=1&X-Amz-Signature=abcdef',
       nested: [{ api_key: 'k-1', title: 'Episode 1 – Über', access_token: '' }],
       service_webhook: 'https://bridge.example/webhooks/service/AbCdEf0123456789abcdef',
+      other_receiver: 'another hook: https://user:hunter2@cms.example/hook?x=1, and ftp://u:p@h/x',
       length: 12.5,
       none: null,
     };
@@ -20,6 +21,7 @@ describe('redactCredentials', () => {
       presigned: 'https://r2.example/x.mp3?X-Amz-Date=1&X-Amz-Signature=[redacted]',
       nested: [{ api_key: '[redacted]', title: 'Episode 1 – Über', access_token: '' }],
       service_webhook: 'https://bridge.example/webhooks/service/AbCdEf0123456789abcdef',
+      other_receiver: 'another hook: https://user:[redacted]@cms.example/hook?x=1, and ftp://u:[redacted]@h/x',
       length: 12.5,
       none: null,
     });

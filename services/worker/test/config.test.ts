@@ -17,6 +17,13 @@ describe('worker config', () => {
     assert.equal(c.verifyChecksums, true);
   });
 
+  it("refuses the example's CHANGE_ME placeholder, though long enough for AUPHONIC_API_KEY's 8 characters", () => {
+    assert.throws(
+      () => readConfig({ ...good, AUPHONIC_API_KEY: 'CHANGE_ME' }),
+      /AUPHONIC_API_KEY: is still the example's placeholder CHANGE_ME/,
+    );
+  });
+
   it('names every missing or malformed setting at once', () => {
     try {
       readConfig({ AUPHONIC_BASE_URL: 'ftp://x', REDIS_URL: 'not a url', WORKER_CONCURRENCY: 'many', LOG_LEVEL: 'loud' });
