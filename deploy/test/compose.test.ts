@@ -167,3 +167,28 @@ describe('docker-compose.yml', () => {
     assert.ok(graceMs > shutdownMs, `stop_grace_period ${graceMs} ms vs SHUTDOWN_TIMEOUT_MS ${shutdownMs}`);
   });
 });
+
+describe('docker-compose.yml: the settings of .env reach the services', () => {
+  it("passes every setting of .env.example to each service the README's settings table says reads it (compose runs its own Redis: not the REDIS_* topology)", async () => {
+    const example = await readFile(new URL('.env.example', ROOT), 'utf8');
+    const inExample = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] as string));
+    const readme = await readFile(new URL('README.md', ROOT), 'utf8');
+    const missing: string[] = [];
+    for (const row of readme.matchAll(/^\| ((?:`[A-Z][A-Z0-9_]*`(?:, | and )?)+) \| ([^|]+) \|/gm)) {
+      const names = [...(row[1] as string).matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] as string);
+      const readers = (row[2] as string).includes('both')
+        ? ['ingress', 'worker']
+        : ['ingress', 'worker', 'dashboard'].filter((s) => (row[2] as string).includes(s));
+      for (const name of names) {
+        // STORAGE_DIR is a host path: in compose the worker stores on its volume (STORAGE_URL, file:///data/productions).
+        if (!inExample.has(name) || name.startsWith('REDIS_') || name === 'STORAGE_DIR') continue;
+        for (const reader of readers) {
+          const env = services[reader]?.environment;
+          const keys = Array.isArray(env) ? env.map((e) => e.split('=')[0]) : Object.keys(env ?? {});
+          if (!keys.includes(name)) missing.push(`${reader}: ${name}`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+});

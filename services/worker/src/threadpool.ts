@@ -10,4 +10,5 @@
  * libuv lets DNS lookups (slow work) hold at most half the pool, so with two a hanging lookup
  * never stalls the disk.
  */
-process.env.UV_THREADPOOL_SIZE ??= '2';
+// Empty counts as unset, as for every setting (compose passes `${UV_THREADPOOL_SIZE:-}`): libuv would read it as 1.
+if (!process.env.UV_THREADPOOL_SIZE?.trim()) process.env.UV_THREADPOOL_SIZE = '2';

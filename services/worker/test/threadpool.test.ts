@@ -32,8 +32,10 @@ describe('worker process: the thread pool', () => {
     }
   };
 
-  it('runs two threads by default (see src/threadpool.ts), and as many as UV_THREADPOOL_SIZE says when it is set', async () => {
+  it('runs two threads by default (see src/threadpool.ts), also when the setting is empty, and as many as UV_THREADPOOL_SIZE says when it is set', async () => {
     assert.equal(await threadsOf({}), 2);
+    // Empty, as docker compose passes an unset one: the default too (libuv alone would take it for 1).
+    assert.equal(await threadsOf({ UV_THREADPOOL_SIZE: '' }), 2);
     assert.equal(await threadsOf({ UV_THREADPOOL_SIZE: '3' }), 3);
   });
 });
