@@ -17,7 +17,8 @@ export const EXIT_CONFIG = 78;
  * process then ends by itself when its event loop drains, with `exitCode`
  * set; only if it has not ended by `stopDeadlineMs` is it ended, naming what
  * still holds it (a leak is reported, not hidden). A bad setting exits 78
- * with the message naming it, before anything starts.
+ * with the message naming it, before anything starts, or when start() finds
+ * one that does not fit (a ConfigError): then once the service is destroyed.
  */
 export async function runService(
   build: () =>
@@ -38,15 +39,15 @@ export async function runService(
   const { service, logger } = built;
   const deadlineMs = built.stopDeadlineMs ?? 15_000;
   let stopping = false;
-  const stop = async (why: { signal?: string; err?: unknown }) => {
+  const stop = async (why: { signal?: string; err?: unknown; config?: ConfigError }) => {
     if (stopping) {
       if (why.signal) process.exit(1); // a second signal: the operator insists
       return;
     }
     stopping = true;
     if (why.err) logger.fatal({ err: why.err }, 'unexpected error; shutting down');
-    else logger.info({ signal: why.signal }, 'shutting down');
-    process.exitCode = why.err ? 1 : 0;
+    else if (!why.config) logger.info({ signal: why.signal }, 'shutting down');
+    process.exitCode = why.config ? EXIT_CONFIG : why.err ? 1 : 0;
     // Unref'd: it ends the process only if something else still holds it.
     setTimeout(() => {
       logger.error({ holding: process.getActiveResourcesInfo() }, 'shutdown deadline passed; exiting');
@@ -68,6 +69,12 @@ export async function runService(
   try {
     await service.start();
   } catch (err) {
+    // A setting that does not fit what the service meets at start (the storage, Redis's version): as a bad setting.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      await stop({ config: err });
+      return;
+    }
     logger.fatal({ err }, 'failed to start');
     await stop({ err });
   }

@@ -41,6 +41,14 @@ describe('runService', () => {
     assert.match(toy.output(), /"holding":\[[^\]]*"Timeout"/);
   });
 
+  it('exits 78 when start() finds a setting that does not fit (a ConfigError), said once, no stack, after destroying', async () => {
+    const toy = runToy({ TOY_START_CONFIG: '1' });
+    assert.equal(await toy.exited, 78, toy.output());
+    assert.equal(toy.output().match(/TOY_SETTING: does not fit/g)?.length, 1, toy.output());
+    assert.doesNotMatch(toy.output(), /"stack"|failed to start/);
+    assert.match(toy.output(), /destroyed/);
+  });
+
   it('shuts down on an unhandled rejection, exit code 1', async () => {
     const toy = runToy({ TOY_REJECT: '1' });
     assert.equal(await toy.exited, 1);

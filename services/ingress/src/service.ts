@@ -51,7 +51,14 @@ export class IngressService implements Service {
   /** Gives Redis a moment to connect first, but listens either way: /healthz then says 503. */
   async start(): Promise<void> {
     const { config, redis, logger } = this.#ctx;
-    if (await untilRedisReady(redis)) await warnIfNotDurable(redis, config, logger);
+    // ENQUEUE_WAIT_AOF needs WAITAOF: with it on, not a webhook is taken before Redis's version is known
+    // (an older Redis would answer every one 503, its job already added).
+    let ready = await untilRedisReady(redis);
+    while (!ready && config.enqueueWaitAof) {
+      logger.warn('waiting for Redis: ENQUEUE_WAIT_AOF needs its version known before webhooks are taken');
+      ready = await untilRedisReady(redis, 30_000);
+    }
+    if (ready) await warnIfNotDurable(redis, config, logger);
     this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');
     await this.app.listen({ port: config.port, host: config.host });

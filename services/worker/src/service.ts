@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
 import { backoffDelay, PRODUCTION_RETENTION, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
-import type { Logger, Service } from '@auphonic-bridge/runtime';
+import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
 import { explainStorageError } from '@auphonic-bridge/settings';
 import type { StorageDriver } from '@auphonic-bridge/storage';
 import { Worker } from 'bullmq';
@@ -122,7 +122,10 @@ export class WorkerService implements Service {
     try {
       await storage.check();
     } catch (err) {
-      throw explainStorageError(err, config.storage);
+      const explained = explainStorageError(err, config.storage);
+      // Storage the settings point at wrongly is a bad setting (exit 78); storage away for now is not.
+      const misconfigured = explained !== err && (explained as { code?: string }).code !== 'ERR_STORAGE_UNREACHABLE';
+      throw misconfigured ? new ConfigError([(explained as Error).message]) : explained;
     }
     this.#ops.listen(config.metricsPort, config.metricsHost);
     await once(this.#ops, 'listening');

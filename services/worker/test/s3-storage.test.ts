@@ -217,11 +217,12 @@ describe('worker with S3 storage (s3rver)', () => {
 
   it('refuses to start with a missing bucket or bad credentials, naming the setting', async () => {
     const env = { ...f.env, ...s3Env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+    // EX_CONFIG (78), as any bad setting: the storage the settings point at is not there, or refuses them.
     const missing = spawnService('worker', { ...env, STORAGE_URL: 's3://no-such-bucket/x' });
-    assert.equal(await missing.exited, 1);
-    assert.match(missing.output(), /STORAGE_URL: bucket \\"no-such-bucket\\" does not exist/);
+    assert.equal(await missing.exited, 78);
+    assert.match(missing.output(), /STORAGE_URL: bucket "no-such-bucket" does not exist/);
     const refused = spawnService('worker', { ...env, AWS_ACCESS_KEY_ID: 'WRONG' });
-    assert.equal(await refused.exited, 1);
+    assert.equal(await refused.exited, 78);
     assert.match(refused.output(), /AWS_ACCESS_KEY_ID/);
     assert.ok(!refused.output().includes('S3RVER'), 'the secret is not echoed');
   });
@@ -405,7 +406,10 @@ describe('worker with S3 storage: idle slots take ranges of an output, in whole 
     const env = { ...f.env, ...s3Env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', TMPDIR: notADirectory };
     const refused = spawnService('worker', env);
     try {
-      assert.equal(await Promise.race([refused.exited, sleep(20_000).then(() => 'still running')]), 1);
+      // EX_CONFIG, as for any bad setting, the reason said once and without a stack.
+      assert.equal(await Promise.race([refused.exited, sleep(20_000).then(() => 'still running')]), 78);
+      assert.equal(refused.output().match(/cannot write a spool file/g)?.length, 1, refused.output());
+      assert.doesNotMatch(refused.output(), /"stack"/);
       assert.match(refused.output(), /DOWNLOAD_SPLIT_SPOOL_MB: cannot write a spool file in .*not-a-directory \(ENOTDIR\)/);
     } finally {
       await refused.stop('SIGKILL');
