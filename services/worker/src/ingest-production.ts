@@ -219,9 +219,10 @@ async function freshUrl(
  * - A record not final (some outputs failed, to be retried): made final as
  *   it stands, its stored files kept and each failed output's reason with
  *   them, the error beside (outcome `partial`, or `error` with no file).
- * - A final error record (an earlier give-up whose event may not have been
- *   queued): its event again, the same webhook-id.
- * - A final record of files: left alone, never overwritten by a failure.
+ * - A final record (an earlier give-up, or this attempt's own record whose
+ *   event could not be queued: Redis failing over as the budget ran out):
+ *   left as it is, never overwritten by a failure, and its event queued
+ *   again, the same webhook-id and body (a no-op when it was queued).
  */
 export async function recordFailure(
   storage: StorageDriver,
@@ -238,7 +239,7 @@ export async function recordFailure(
   if (raw && !existing) return;
   const production = (raw as { production?: Production | null } | null)?.production ?? null;
   if (existing?.final) {
-    if (existing.outcome === 'error') await onRecorded?.({ bridge: existing, production });
+    await onRecorded?.({ bridge: existing, production });
     return;
   }
   const code = (err as { code?: unknown })?.code;
