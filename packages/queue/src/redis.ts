@@ -90,10 +90,11 @@ export function duplicateForBlocking(connection: RedisConnection): RedisConnecti
   if (isCluster(connection)) {
     return connection.duplicate(undefined, {
       enableOfflineQueue: true,
-      redisOptions: { ...connection.options.redisOptions, maxRetriesPerRequest: null },
+      redisOptions: { ...connection.options.redisOptions, maxRetriesPerRequest: null, commandTimeout: undefined },
     });
   }
-  return connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // No command timeout (a producer's is taken off): a blocking command waits as long as it asks to.
+  return connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined });
 }
 
 /**

@@ -44,7 +44,9 @@ export type IngressOverrides = Partial<Pick<IngressContext, 'redis' | 'enqueuer'
 
 export function fromConfig(config: IngressConfig, logger: Logger, overrides: IngressOverrides = {}): IngressContext {
   // No auto-pipelining: each of its pipelines copies the 64 scripts BullMQ defines (about 40 µs), more than the write it saves.
-  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger });
+  // A Redis that stops answering while its socket stays open (a stopped process, a silent partition) would
+  // hold every request for ever: each command gives up after ENQUEUE_TIMEOUT_MS, and the request is a 503.
+  const redis = overrides.redis ?? createProducerConnection(config.redis, { logger, redis: { commandTimeout: config.enqueueTimeoutMs } });
   const { prefix } = config.redis;
   const queue = createProductionQueue(redis, { prefix });
   const registry = createRegistry('ingress');

@@ -21,6 +21,8 @@ export function redisUnavailable(err: unknown, redis: { status: string }): boole
   if (redis.status !== 'ready') return true;
   const { name, message } = err as { name?: string; message?: string };
   if (name === 'MaxRetriesPerRequestError') return true;
+  // ioredis's commandTimeout: connected, but no answer in time.
+  if (message === 'Command timed out') return true;
   return name === 'ReplyError' && /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/.test(message ?? '');
 }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { waitFor } from '@auphonic-bridge/testing';
+import { startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
 import { Ajv } from 'ajv';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
@@ -342,6 +342,54 @@ describe('admin API: registering another service when Auphonic fails', () => {
     assert.equal(res.status, 409);
     assert.equal(((await res.json()) as { error: string }).error, 'ERR_NEEDS_REAUTH');
     assert.equal((await store.get(base.id))?.status, 'needs_reauth');
+  });
+});
+
+describe('admin API and service webhook when Redis stops answering, its socket still open', () => {
+  let upstream: TestRedis;
+  let proxy: NetServer;
+  let frozen = false;
+  let f: IngressFixture;
+  before(async () => {
+    upstream = await startRedis();
+    // Between the ingress and Redis: frozen, it swallows what the ingress sends (a stopped Redis, a silent partition).
+    proxy = createNetServer((client) => {
+      const up = connect(upstream.port, '127.0.0.1');
+      client.on('data', (d) => {
+        if (!frozen) up.write(d);
+      });
+      up.pipe(client);
+      client.on('error', () => up.destroy());
+      up.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    f = await startIngress({ ...serviceEnv, REDIS_URL: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+  });
+  after(async () => {
+    frozen = false;
+    await f.close();
+    proxy.close();
+    await upstream.close();
+  });
+
+  it('answers 503 within about ENQUEUE_TIMEOUT_MS (1 s here), not when the socket times out', async () => {
+    frozen = true;
+    const started = Date.now();
+    const list = await fetch(f.url('/api/connections'), {
+      headers: { authorization: `Bearer ${ADMIN}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(list.status, 503);
+    assert.equal(((await list.json()) as { error: string }).error, 'ERR_REDIS_UNAVAILABLE');
+    const hook = await fetch(f.url('/webhooks/service/AbCdEf0123456789abcdef'), {
+      method: 'POST',
+      body: await sign({ uuid: UUID }),
+      headers: { 'content-type': 'application/jwt' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(hook.status, 503);
+    assert.ok(Date.now() - started < 6_000, `answered after ${Date.now() - started} ms`);
+    frozen = false;
   });
 });
 
