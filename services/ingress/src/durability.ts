@@ -27,9 +27,15 @@ export async function warnIfNotDurable(
       );
     }
   }
-  if (waitAof) return;
   // Managed Redis services may refuse CONFIG: then nothing is said.
   const [, appendonly] = ((await redis.config('GET', 'appendonly').catch(() => [])) as string[]) ?? [];
+  // WAITAOF 1 0 is an error without an AOF: every webhook would be answered 503, its job added.
+  if (waitAof && appendonly === 'no') {
+    throw new ConfigError([
+      'ENQUEUE_WAIT_AOF: this Redis has appendonly no (no AOF to wait for); turn appendonly on, or ENQUEUE_WAIT_AOF off',
+    ]);
+  }
+  if (waitAof) return;
   const [, appendfsync] = ((await redis.config('GET', 'appendfsync').catch(() => [])) as string[]) ?? [];
   if (appendonly === 'no') logger.warn('Redis has appendonly no: acknowledged webhooks are lost if Redis restarts');
   else if (appendonly === 'yes' && appendfsync !== 'always') {
