@@ -6,6 +6,7 @@ export { startRedisCluster, type TestRedisCluster } from './redis-cluster.ts';
 export { startRedisSentinels, type TestRedisSentinels } from './redis-sentinel.ts';
 export { freePort, redisSpace, startRedis, type TestRedis, type TestRedisSpace } from './redis-server.ts';
 export { startS3, startS3Process, type TestS3 } from './s3-server.ts';
+export { type FreezableProxy, startFreezableProxy } from './tcp-proxy.ts';
 export { makeTestCertificates, type TestCertificates } from './tls-certs.ts';
 export { waitFor } from './wait.ts';
 export { quantile, streamWebhooks, type WebhookStream } from './webhook-stream.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
-import { startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
+import { type FreezableProxy, startFreezableProxy, startRedis, type TestRedis, waitFor } from '@auphonic-bridge/testing';
 import { Ajv } from 'ajv';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
@@ -347,33 +347,22 @@ describe('admin API: registering another service when Auphonic fails', () => {
 
 describe('admin API and service webhook when Redis stops answering, its socket still open', () => {
   let upstream: TestRedis;
-  let proxy: NetServer;
-  let frozen = false;
+  let proxy: FreezableProxy;
   let f: IngressFixture;
   before(async () => {
     upstream = await startRedis();
-    // Between the ingress and Redis: frozen, it swallows what the ingress sends (a stopped Redis, a silent partition).
-    proxy = createNetServer((client) => {
-      const up = connect(upstream.port, '127.0.0.1');
-      client.on('data', (d) => {
-        if (!frozen) up.write(d);
-      });
-      up.pipe(client);
-      client.on('error', () => up.destroy());
-      up.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    f = await startIngress({ ...serviceEnv, REDIS_URL: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    proxy = await startFreezableProxy({ host: '127.0.0.1', port: upstream.port });
+    f = await startIngress({ ...serviceEnv, REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
   });
   after(async () => {
-    frozen = false;
+    proxy.thaw();
     await f.close();
-    proxy.close();
+    await proxy.close();
     await upstream.close();
   });
 
   it('answers 503 within about ENQUEUE_TIMEOUT_MS (1 s here), not when the socket times out', async () => {
-    frozen = true;
+    proxy.freeze();
     const started = Date.now();
     const list = await fetch(f.url('/api/connections'), {
       headers: { authorization: `Bearer ${ADMIN}` },
@@ -389,7 +378,7 @@ describe('admin API and service webhook when Redis stops answering, its socket s
     });
     assert.equal(hook.status, 503);
     assert.ok(Date.now() - started < 6_000, `answered after ${Date.now() - started} ms`);
-    frozen = false;
+    proxy.thaw();
   });
 });
 

@@ -14,6 +14,7 @@ import { createNotifier } from './notify/notifier.ts';
 import { createOpsServer } from './ops-server.ts';
 import { CANCEL, createProductionProcessor, recordStalledFailures } from './production-job.ts';
 import { createReconciler } from './reconciler.ts';
+import { watchRedis } from './redis-watchdog.ts';
 
 /** The worker process: takes production jobs and stores their files; start and stop only (the parts come from context.ts). */
 export class WorkerService implements Service {
@@ -23,6 +24,7 @@ export class WorkerService implements Service {
   readonly #reconciler: ReturnType<typeof createReconciler>;
   readonly #notifier: ReturnType<typeof createNotifier> | null;
   #running: Promise<void> | undefined;
+  #unwatch: () => void;
 
   private constructor(ctx: WorkerContext) {
     this.#ctx = ctx;
@@ -73,6 +75,14 @@ export class WorkerService implements Service {
     // Lost its lock (Redis away, the loop stalled): another worker may hold the job now, so stop writing its files.
     this.#worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const id of jobIds) this.#worker.cancelJob(id, CANCEL.lockLost);
+    });
+    // The same when Redis is silent that long: the renewals are only waiting then (redis-watchdog.ts).
+    this.#unwatch = watchRedis(redis, {
+      silentMs: config.lockDurationMs,
+      onSilent: (silentForMs) => {
+        logger.warn({ silentForMs }, "Redis has not answered for LOCK_DURATION_MS: this worker's locks have expired; its jobs are stopped");
+        this.#worker.cancelAllJobs(CANCEL.lockLost);
+      },
     });
     observeJobs(this.#worker, metrics, logger);
     this.#worker.on('failed', recordStalledFailures(ingest, logger, { onRecorded }));
@@ -145,6 +155,7 @@ export class WorkerService implements Service {
    */
   async destroy(): Promise<void> {
     const { config, logger, productions, redis } = this.#ctx;
+    this.#unwatch();
     const deadline = setTimeout(() => {
       logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; releasing active jobs');
       this.#worker.cancelAllJobs(CANCEL.shutdown);
