@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, REPO_ROOT } from '@auphonic-bridge/testing';
+import { freePort, REPO_ROOT, startRedis } from '@auphonic-bridge/testing';
 import { bridge, errorOf, printed } from './helpers.ts';
 
 const COMMANDS = ['webhook set', 'webhook show', 'webhook delete', 'replay', 'status', 'connections list'];
@@ -94,6 +94,19 @@ describe('pnpm bridge: the entry point', () => {
     assert.match(run.stderr, /ERR_REDIS_UNAVAILABLE/);
     assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${port} \\(REDIS_URL\\)`));
     assert.ok(!printed(run).includes('hunter2'));
+  });
+
+  it('says Redis refused the credentials (not that it cannot be reached) when the password is wrong, without showing it', async () => {
+    const redis = await startRedis();
+    try {
+      // A user and password Redis does not know: AUTH answers WRONGPASS.
+      const run = await bridge(['replay', UUID], { REDIS_URL: `redis://nobody:hunter2-password@127.0.0.1:${redis.port}` });
+      assert.equal(run.code, 1, printed(run));
+      assert.match(run.stderr, /refused the credentials \(WRONGPASS\): check REDIS_PASSWORD/);
+      assert.ok(!printed(run).includes('hunter2'));
+    } finally {
+      await redis.close();
+    }
   });
 
   it('runs as the root script: `pnpm bridge --help` exits 0, `pnpm bridge bogus` exits 2', async () => {
