@@ -52,7 +52,8 @@ describe('worker process on SIGTERM (pnpm start:worker)', () => {
       const end = await f.settled(job);
       assert.equal(end.state, 'completed', end.reason);
       assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'long.mp3')), content);
-      assert.match(second.output(), /production stored/);
+      // The log line travels its own pipe: it may reach us after the job's state in Redis.
+      await waitFor(() => second.output().includes('production stored'), 'the second worker to log the stored production');
     } finally {
       assert.equal(await second.stop('SIGTERM'), 0);
     }
