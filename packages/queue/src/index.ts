@@ -16,6 +16,7 @@ export {
   type ReconcileJobData,
 } from './contract.ts';
 export { addNotification, createNotificationQueue, type NotificationQueue } from './notification-queue.ts';
+export { OneRunPerJobWorker } from './one-run-per-job-worker.ts';
 export {
   addProductionJob,
   addProductionJobId,

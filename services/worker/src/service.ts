@@ -1,11 +1,17 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
-import { backoffDelay, PRODUCTION_RETENTION, type ProductionJobData, type ProductionJobResult, QUEUES } from '@auphonic-bridge/queue';
+import {
+  backoffDelay,
+  OneRunPerJobWorker,
+  PRODUCTION_RETENTION,
+  type ProductionJobData,
+  type ProductionJobResult,
+  QUEUES,
+} from '@auphonic-bridge/queue';
 import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
 import { explainStorageError } from '@auphonic-bridge/settings';
 import type { StorageDriver } from '@auphonic-bridge/storage';
-import { Worker } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import { fromConfig, type WorkerContext, type WorkerOverrides } from './context.ts';
 import type { IngestDeps } from './ingest-production.ts';
@@ -19,7 +25,7 @@ import { watchRedis } from './redis-watchdog.ts';
 /** The worker process: takes production jobs and stores their files; start and stop only (the parts come from context.ts). */
 export class WorkerService implements Service {
   readonly #ctx: WorkerContext;
-  readonly #worker: Worker<ProductionJobData, ProductionJobResult>;
+  readonly #worker: OneRunPerJobWorker<ProductionJobData, ProductionJobResult>;
   readonly #ops: Server;
   readonly #reconciler: ReturnType<typeof createReconciler>;
   readonly #notifier: ReturnType<typeof createNotifier> | null;
@@ -59,7 +65,7 @@ export class WorkerService implements Service {
       onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
       onRecorded,
     });
-    this.#worker = new Worker(QUEUES.productions, processor, {
+    this.#worker = new OneRunPerJobWorker(QUEUES.productions, processor, {
       connection: redis,
       prefix: config.redis.prefix,
       autorun: false,

@@ -5,11 +5,11 @@ import {
   backoffDelay,
   type NotificationJobData,
   type NotificationQueue,
+  OneRunPerJobWorker,
   QUEUES,
   type RedisConnection,
 } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
-import { Worker } from 'bullmq';
 import type { ProductionRecord } from '../record.ts';
 import { createDeliveryProcessor, type NotifySettings, targetOf } from './deliver.ts';
 import { notificationFor } from './event.ts';
@@ -33,7 +33,7 @@ export function createNotifier(
   },
 ) {
   const log = deps.logger.child({ queue: QUEUES.notifications });
-  const worker = new Worker<NotificationJobData>(
+  const worker = new OneRunPerJobWorker<NotificationJobData>(
     QUEUES.notifications,
     createDeliveryProcessor({ settings: deps.settings, connections: deps.connections, log, onOutcome: deps.onOutcome }),
     {
