@@ -9,6 +9,7 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
+import { notePendingRepeat, pendingKey } from './pending-repeats.ts';
 import { isCluster, type RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
@@ -21,7 +22,16 @@ export function createProductionQueue(connection: RedisConnection, opts: { prefi
   });
   // Callers see failures on add(); without a listener an 'error' event would crash the process.
   queue.on('error', () => {});
+  connections.set(queue, connection);
   return queue;
+}
+
+/** The connection each queue was made with: a repeat's pending fields are written on it (BullMQ's own client is its wrapper). */
+const connections = new WeakMap<ProductionQueue, RedisConnection>();
+function connectionOf(queue: ProductionQueue): RedisConnection {
+  const connection = connections.get(queue);
+  if (!connection) throw new Error('a production queue must be made with createProductionQueue');
+  return connection;
 }
 
 type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
@@ -35,7 +45,9 @@ type NewProductionJob = { uuid: string; owner: Owner; reportedStatus: number | n
  * Queues a production for ingest. Deduplicated per owner and uuid: a repeat
  * while the job waits (or waits for a retry) adds no job but gives that one
  * the newest custom_data, and a replay's force; one while it runs is kept to
- * run after it (BullMQ's keepLastIfActive, which keeps the newest data too).
+ * run after it (BullMQ's keepLastIfActive). What a repeat adds also waits
+ * beside the job until a run takes it (pending-repeats.ts): a later plain
+ * repeat overwrites BullMQ's next-run data.
  */
 export async function addProductionJob(queue: ProductionQueue, job: NewProductionJob): Promise<ProductionJob> {
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
@@ -69,6 +81,7 @@ function isoTime(ms: number): string {
 const isPlain = (job: { customData?: unknown; force?: boolean }) => job.customData === undefined && !job.force;
 
 async function addMerging(queue: ProductionQueue, data: ProductionJobData): Promise<ProductionJob> {
+  await notePendingRepeat(connectionOf(queue), pendingKey(queue.qualifiedName, data), data);
   const added = await add(queue, data);
   return added.deduplicated ? keepNewest(queue, added.job.id as string, data) : added.job;
 }

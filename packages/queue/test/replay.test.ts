@@ -3,7 +3,16 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { redisSpace, type TestRedisSpace, waitFor } from '@auphonic-bridge/testing';
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { addProductionJob, createProductionQueue, type Owner, type ProductionJobData, type ProductionQueue, QUEUES } from '../src/index.ts';
+import {
+  addProductionJob,
+  createProductionQueue,
+  type Owner,
+  type ProductionJobData,
+  type ProductionQueue,
+  productionDedupId,
+  QUEUES,
+  takePendingRepeats,
+} from '../src/index.ts';
 
 const UUID = 'ReplayXnXeAiHoB8U4uFJQ';
 const OWNER: Owner = { kind: 'connection', id: 'BBBBBBBBBBBBBBBBBBBBBB' };
@@ -24,7 +33,11 @@ describe('addProductionJob: a replay (force) of a production whose job is still 
     redis.disconnect();
     await space.close();
   });
-  beforeEach(() => queue.obliterate({ force: true }));
+  beforeEach(async () => {
+    await queue.obliterate({ force: true });
+    // What earlier tests' repeats left pending (obliterate leaves it: the hash is the bridge's, not BullMQ's).
+    await redis.del(`${queue.qualifiedName}:pending:${productionDedupId(OWNER, UUID)}`);
+  });
 
   const webhook = () => addProductionJob(queue, { uuid: UUID, owner: OWNER, reportedStatus: 3, customData: { show: 'v1' } });
   const replay = (force: boolean) => addProductionJob(queue, { uuid: UUID, owner: OWNER, reportedStatus: null, force });
@@ -92,5 +105,71 @@ describe('addProductionJob: a replay (force) of a production whose job is still 
     } finally {
       await running.close();
     }
+  });
+
+  describe('repeats while the job runs (what they add waits beside it for the next run)', () => {
+    const plain = () => addProductionJob(queue, { uuid: UUID, owner: OWNER, reportedStatus: 3 });
+    const service = (show: string) => addProductionJob(queue, { uuid: UUID, owner: OWNER, reportedStatus: 3, customData: { show } });
+    /** A worker that starts its runs as the production worker does, and holds the first until released. */
+    const runs = () => {
+      const seen: Array<Pick<ProductionJobData, 'force' | 'customData'>> = [];
+      let release: () => void = () => {};
+      const w = worker(async (job) => {
+        const data = await takePendingRepeats(redis, job);
+        seen.push({ force: data.force, customData: data.customData });
+        if (seen.length === 1) await new Promise<void>((r) => (release = r));
+      });
+      return { seen, release: () => release(), close: () => w.close() };
+    };
+    const whileRunning = async (during: () => Promise<unknown>) => {
+      const r = runs();
+      try {
+        await webhook();
+        await waitFor(() => r.seen.length === 1, 'the job to run');
+        await during();
+        r.release();
+        await waitFor(() => r.seen.length === 2, 'the run after it');
+        return r;
+      } finally {
+        await r.close();
+      }
+    };
+
+    it("a plain repeat after a replay's force and a newer custom_data loses neither", async () => {
+      const r = await whileRunning(async () => {
+        await service('v2');
+        await replay(true);
+        await plain();
+      });
+      assert.deepEqual(r.seen, [
+        { force: undefined, customData: { show: 'v1' } },
+        { force: true, customData: { show: 'v2' } },
+      ]);
+    });
+
+    it("concurrent repeats keep each other's fields", async () => {
+      const r = await whileRunning(() => Promise.all([replay(true), service('v3')]));
+      assert.deepEqual(r.seen[1], { force: true, customData: { show: 'v3' } });
+    });
+
+    it('what a run took is not taken again, and its retries keep it', async () => {
+      const seen: Array<boolean | undefined> = [];
+      const w = worker(async (job) => {
+        seen.push((await takePendingRepeats(redis, job)).force);
+        if (seen.length === 1) throw new Error('Auphonic is down');
+      });
+      try {
+        const job = await replay(true);
+        await waitFor(() => seen.length === 1, 'the first attempt');
+        await (await queue.getJob(job.id as string))?.promote().catch(() => {});
+        await waitFor(() => seen.length === 2, 'its retry');
+        await waitFor(async () => (await queue.getJobState(job.id as string)) === 'completed', 'the job to complete');
+        await plain();
+        await waitFor(() => seen.length === 3, 'the next webhook');
+        assert.deepEqual(seen, [true, true, undefined]);
+      } finally {
+        await w.close();
+      }
+    });
   });
 });

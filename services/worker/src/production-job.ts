@@ -19,6 +19,8 @@ export interface ProductionJobOptions {
   progress: ProgressWatch;
   onRelease?: () => void;
   onRecorded?: (outcome: ProductionJobResult['outcome']) => void;
+  /** The job's data with what repeats left pending beside it (takePendingRepeats), kept in the job. */
+  takePending?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<ProductionJobData>;
 }
 
 /**
@@ -35,7 +37,8 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     opts.progress.started(jobId);
     let reported = 0;
     try {
-      const result = await ingestProduction(deps, job.data, {
+      const data = opts.takePending ? await opts.takePending(job) : job.data;
+      const result = await ingestProduction(deps, data, {
         log,
         signal,
         lastChance,

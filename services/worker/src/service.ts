@@ -8,6 +8,7 @@ import {
   type ProductionJobData,
   type ProductionJobResult,
   QUEUES,
+  takePendingRepeats,
 } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
 import { explainStorageError } from '@auphonic-bridge/settings';
@@ -64,6 +65,7 @@ export class WorkerService implements Service {
       progress,
       onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
       onRecorded,
+      takePending: (job) => takePendingRepeats(redis, job),
     });
     this.#worker = new OneRunPerJobWorker(QUEUES.productions, processor, {
       connection: redis,

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addProductionJob, type Owner } from '@auphonic-bridge/queue';
+import { waitFor } from '@auphonic-bridge/testing';
 import { bytes, startFixture, type WorkerFixture } from './helpers.ts';
 
 describe('worker: a forced replay', () => {
@@ -74,5 +75,25 @@ describe('worker: a forced replay', () => {
     assert.equal((await f.settled(webhook)).result?.outcome, 'complete');
     assert.equal((await f.settled(await replay(p.uuid, true))).result?.outcome, 'complete');
     assert.deepEqual((await record(p.uuid)).bridge.customData, { show: 'abc' });
+  });
+
+  it('asked for while the job runs, with a newer custom_data, survives a plain webhook that comes after both', async () => {
+    const p = await f.sim.addProduction({ files: [{ filename: 'ep.mp3', content: bytes(200_000, 76) }] });
+    f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 100_000, times: 1, uuid: p.uuid });
+    const webhook = (customData?: unknown) => addProductionJob(f.queue, { uuid: p.uuid, owner: account, reportedStatus: 3, customData });
+    const first = await webhook({ show: 'v1' });
+    await waitFor(async () => (await first.getState()) === 'active', 'the job to run');
+    await replay(p.uuid, true);
+    await webhook({ show: 'v2' });
+    await webhook(); // BullMQ keeps this one's data for the run after: no force, no custom_data
+    const runs = async () => (await f.queue.getJobs(['completed', 'failed'])).filter((j) => j.data.uuid === p.uuid);
+    await waitFor(async () => (await runs()).length === 2, 'the run after the first', 20_000);
+    const after = (await runs()).find((j) => j.id !== first.id);
+    assert.equal(await after?.getState(), 'completed', after?.failedReason);
+    // What the run worked with (kept in the job for its retries).
+    assert.equal(after?.data.force, true, "the replay's force reached the run after");
+    assert.deepEqual(after?.data.customData, { show: 'v2' }, 'and the newer custom_data');
+    // The first run recorded after the replay was asked, so its files count as fetched since: nothing to fetch again.
+    assert.equal(after?.returnvalue?.outcome, 'unchanged');
   });
 });
