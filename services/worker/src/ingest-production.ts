@@ -16,7 +16,16 @@ import { IngestError, ProductionChangedError, ProductionRunningError } from './e
 import { planImages } from './images.ts';
 import { planOutputs } from './outputs.ts';
 import { RangeHelp } from './range-help.ts';
-import { asRecord, type ChapterTimes, fingerprint, type OutputRecord, outcomeOf, type ProductionRecord, storedFiles } from './record.ts';
+import {
+  asRecord,
+  type ChapterTimes,
+  fingerprint,
+  type OutputRecord,
+  outcomeOf,
+  type ProductionRecord,
+  type RecordOutcome,
+  storedFiles,
+} from './record.ts';
 import { removeStaleFiles } from './stale-files.ts';
 import { CHAPTERS_NAME, fileKey, productionPrefix, publicFileUrl, recordKey } from './storage-layout.ts';
 import { type OutputDeps, storeOutput } from './store-output.ts';
@@ -223,24 +232,26 @@ async function freshUrl(
  *   event could not be queued: Redis failing over as the budget ran out):
  *   left as it is, never overwritten by a failure, and its event queued
  *   again, the same webhook-id and body (a no-op when it was queued).
+ *
+ * Returns the outcome it recorded, or null when it recorded nothing new.
  */
 export async function recordFailure(
   storage: StorageDriver,
   data: ProductionJobData,
   err: unknown,
   onRecorded?: IngestDeps['onRecorded'],
-): Promise<void> {
+): Promise<RecordOutcome | null> {
   const prefix = productionPrefix(data.owner, data.uuid);
-  if (!isProductionUuid(data.uuid)) return;
+  if (!isProductionUuid(data.uuid)) return null;
   // A record that cannot be read now is not taken for none (it may describe files): the error goes up.
   const raw = await storage.readJson(recordKey(prefix));
   const existing = asRecord(raw);
   // Unreadable as a record: not ours to replace.
-  if (raw && !existing) return;
+  if (raw && !existing) return null;
   const production = (raw as { production?: Production | null } | null)?.production ?? null;
   if (existing?.final) {
     await onRecorded?.({ bridge: existing, production });
-    return;
+    return null;
   }
   const code = (err as { code?: unknown })?.code;
   const record = await writeRecord(storage, prefix, {
@@ -253,6 +264,7 @@ export async function recordFailure(
     publicFilesUrl: null,
   });
   await onRecorded?.(record);
+  return record.bridge.outcome;
 }
 
 async function writeRecord(

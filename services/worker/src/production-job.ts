@@ -70,10 +70,12 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
       }
       if (verdict.kind === 'give-up') {
-        await recordFailure(deps.storage, job.data, err, deps.onRecorded).catch((e: unknown) =>
-          log.warn({ err: e }, 'could not record the failure'),
-        );
-        opts.onRecorded?.('error');
+        const recorded = await recordFailure(deps.storage, job.data, err, deps.onRecorded).catch((e: unknown) => {
+          log.warn({ err: e }, 'could not record the failure');
+          return null;
+        });
+        // A final record told again is not counted again.
+        if (recorded) opts.onRecorded?.(recorded);
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);
       }
@@ -100,7 +102,7 @@ export function recordStalledFailures(deps: IngestDeps, logger: Logger, opts: Pi
       { retryable: false },
     );
     void recordFailure(deps.storage, job.data, err, deps.onRecorded).then(
-      () => opts.onRecorded?.('error'),
+      (recorded) => recorded && opts.onRecorded?.(recorded),
       (e: unknown) => logger.warn({ err: e, uuid: job.data.uuid, jobId: job.id }, 'could not record the failure'),
     );
   };

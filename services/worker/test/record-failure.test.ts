@@ -56,7 +56,7 @@ describe('recordFailure: giving up on a production', () => {
   it('with no record yet: an error record of no files, and the host is told', async () => {
     const data = job();
     const t = told();
-    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.equal(await recordFailure(storage, data, failure, t.onRecorded), 'error', 'what it recorded (the metric counts it)');
     const r = await read(data);
     assert.deepEqual(
       [r.bridge.outcome, r.bridge.final, r.bridge.error?.code, r.bridge.files.length],
@@ -79,7 +79,7 @@ describe('recordFailure: giving up on a production', () => {
     const failed = { filename: 'b.mp3', format: 'mp3', kind: 'audio', fate: 'failed', code: 'ERR_DOWNLOAD', reason: 'HTTP 503' };
     await existing(data, { outcome: 'partial', final: false, outputs: [stored, failed] as ProductionRecord['bridge']['outputs'] });
     const t = told();
-    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.equal(await recordFailure(storage, data, failure, t.onRecorded), 'partial');
     const r = await read(data);
     assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error?.code], ['partial', true, 'ERR_AUPHONIC_UNAVAILABLE']);
     assert.deepEqual(
@@ -106,7 +106,7 @@ describe('recordFailure: giving up on a production', () => {
     await existing(data, { outcome: 'error', final: true, fingerprint: null, error: { code: 'ERR_FIRST', message: 'first' } });
     const before = await read(data);
     const t = told();
-    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.equal(await recordFailure(storage, data, failure, t.onRecorded), null, 'nothing new recorded: not counted again');
     assert.deepEqual(await read(data), before);
     assert.deepEqual(
       t.records.map((r) => r.bridge.error?.code),
@@ -134,7 +134,7 @@ describe('recordFailure: giving up on a production', () => {
     await existing(data, { outcome: 'complete', final: true });
     const before = await read(data);
     const t = told();
-    await recordFailure(storage, data, failure, t.onRecorded);
+    assert.equal(await recordFailure(storage, data, failure, t.onRecorded), null, 'not counted as an error');
     assert.deepEqual(await read(data), before);
     assert.deepEqual(
       t.records.map((r) => [r.bridge.outcome, r.bridge.fingerprint]),
