@@ -82,7 +82,8 @@ describe('worker: a forced replay', () => {
     f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 100_000, times: 1, uuid: p.uuid });
     const webhook = (customData?: unknown) => addProductionJob(f.queue, { uuid: p.uuid, owner: account, reportedStatus: 3, customData });
     const first = await webhook({ show: 'v1' });
-    await waitFor(async () => (await first.getState()) === 'active', 'the job to run');
+    // Past the start of its run (which takes what is pending): the details come after that.
+    await waitFor(() => f.detailCalls(p.uuid) >= 1, 'the job to run');
     await replay(p.uuid, true);
     await webhook({ show: 'v2' });
     await webhook(); // BullMQ keeps this one's data for the run after: no force, no custom_data
