@@ -19,6 +19,8 @@ export interface ProductionJobOptions {
   progress: ProgressWatch;
   onRelease?: () => void;
   onRecorded?: (outcome: ProductionJobResult['outcome']) => void;
+  /** Queues the production as a new job (addProductionJob), returning its id. */
+  requeue?: (data: ProductionJobData) => Promise<string>;
   /** The job's data with what repeats left pending beside it (takePendingRepeats), kept in the job. */
   takePending?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<ProductionJobData>;
 }
@@ -37,6 +39,11 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     opts.progress.started(jobId);
     let reported = 0;
     try {
+      if (job.data.gaveUpAt && opts.requeue) {
+        const requeuedAs = await opts.requeue(job.data);
+        log.info({ requeuedAs }, 'retried by hand after it gave up: queued anew, with a retry budget of its own');
+        return { uuid: job.data.uuid, outcome: 'requeued', files: 0, bytes: 0, requeuedAs };
+      }
       const data = opts.takePending ? await opts.takePending(job) : job.data;
       const result = await ingestProduction(deps, data, {
         log,
@@ -76,6 +83,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         });
         // A final record told again is not counted again.
         if (recorded) opts.onRecorded?.(recorded);
+        await markGaveUp(job);
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);
       }
@@ -101,9 +109,15 @@ export function recordStalledFailures(deps: IngestDeps, logger: Logger, opts: Pi
       `the job stalled too often (its worker died or was blocked during each attempt): ${job.deferredFailure}`,
       { retryable: false },
     );
+    void markGaveUp(job);
     void recordFailure(deps.storage, job.data, err, deps.onRecorded).then(
       (recorded) => recorded && opts.onRecorded?.(recorded),
       (e: unknown) => logger.warn({ err: e, uuid: job.data.uuid, jobId: job.id }, 'could not record the failure'),
     );
   };
+}
+
+/** What a retry by hand is known by (ProductionJobData.gaveUpAt); without it, such a retry runs once, on a spent budget. */
+function markGaveUp(job: Job<ProductionJobData, ProductionJobResult>): Promise<void> {
+  return job.updateData({ ...job.data, gaveUpAt: new Date().toISOString() }).catch(() => {});
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
 import {
+  addProductionJob,
   backoffDelay,
   OneRunPerJobWorker,
   PRODUCTION_RETENTION,
@@ -66,6 +67,8 @@ export class WorkerService implements Service {
       onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
       onRecorded,
       takePending: (job) => takePendingRepeats(redis, job),
+      requeue: async ({ uuid, owner, reportedStatus, customData, force }) =>
+        (await addProductionJob(productions, { uuid, owner, reportedStatus, customData, force })).id as string,
     });
     this.#worker = new OneRunPerJobWorker(QUEUES.productions, processor, {
       connection: redis,

@@ -297,6 +297,29 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     await worker.destroy();
   });
 
+  it("retried by hand after it gave up (the dashboard's retry), queues the production anew, with a budget of its own", async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+    const content = bytes(1000, 76);
+    const p = await f.sim.addProduction({ files: [{ filename: 'again.mp3', content }] });
+    f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
+    const job = await f.enqueue(p.uuid);
+    assert.equal((await f.settled(job)).state, 'failed');
+    // Auphonic still fails once after the retry: a run on the spent budget would give up at once.
+    f.sim.clearFaults();
+    f.sim.inject({ target: 'details', kind: 'status', status: 503, times: 1, uuid: p.uuid });
+    await (await f.queue.getJob(job.id as string))?.retry('failed');
+    const retried = await f.settled(job);
+    assert.equal(retried.result?.outcome, 'requeued', retried.reason);
+    const again = await f.queue.getJob(retried.result?.requeuedAs ?? '');
+    assert.ok(again && again.id !== job.id, 'a job of its own');
+    const end = await f.settled(again);
+    assert.equal(end.state, 'completed', end.reason);
+    const done = await f.queue.getJob(again.id as string);
+    assert.ok((done?.attemptsMade ?? 0) >= 2, `rode out the 503 with a retry (${done?.attemptsMade} attempts)`);
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'again.mp3')), content);
+    await worker.destroy();
+  });
+
   it('gives up over a partial record: made final, its stored file and failed output kept, the error beside', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '3s', REQUEST_RETRIES: '0' });
     const good = bytes(1000, 73);
