@@ -126,9 +126,14 @@ async function scanOwner(deps: ReconcileDeps, target: Target, report: ReconcileR
     for (const summary of list) {
       const createdAt = timeOf(summary.creation_time);
       if (createdAt === null || createdAt >= createdSince) recent += 1;
-      const changedAt = timeOf(summary.change_time) ?? createdAt;
+      const changedAt = timeOf(summary.change_time);
       if (changedAt !== null && changedAt < since) continue;
-      if (await consider(deps, target, summary, (uuid) => client.getProduction(uuid), report)) {
+      // Without change_time (minimal_data may leave it out), one created before the watermark can still have
+      // finished since: looked at unless recorded for good (its record's change time is then unknown here),
+      // within RECONCILE_LOOKBACK.
+      if (changedAt === null && createdAt !== null && createdAt < createdSince) continue;
+      const unlessFinal = changedAt === null && createdAt !== null && createdAt < since;
+      if (await consider(deps, target, summary, (uuid) => client.getProduction(uuid), report, unlessFinal)) {
         log.info({ uuid: summary.uuid }, 'finished production not stored yet; queued by the reconciler');
       }
     }
@@ -145,7 +150,12 @@ async function consider(
   summary: ProductionSummary,
   details: (uuid: string) => Promise<Production>,
   report: ReconcileReport,
+  unlessFinal = false,
 ): Promise<boolean> {
+  const recordOf = async () => asRecord(await deps.storage.readJson(recordKey(productionPrefix(target.owner, summary.uuid))));
+  // Read first here: it spares the details of every production recorded long ago, each round.
+  let record = unlessFinal ? await recordOf() : undefined;
+  if (record?.final) return false;
   // minimal_data may lack a field: then the details decide.
   let full: Production | undefined;
   const field = async <K extends keyof ProductionSummary>(name: K): Promise<unknown> => {
@@ -156,7 +166,7 @@ async function consider(
   const status = await field('status');
   if (typeof status !== 'number' || outcomeOf(status) === 'running') return false;
   report.checked += 1;
-  const record = asRecord(await deps.storage.readJson(recordKey(productionPrefix(target.owner, summary.uuid))));
+  if (record === undefined) record = await recordOf();
   if (record?.final && record.changeTime !== null && record.changeTime === summary.change_time) return false;
   if (!isOurs(deps, target, target.owner.kind === 'account' ? await field('webhook') : await field('service'))) return false;
   if (record?.final && record.fingerprint !== null) {

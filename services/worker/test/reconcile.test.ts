@@ -238,6 +238,53 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(await f.queue.count(), before + 1);
     assert.ok(await f.queue.getDeduplicationJobId(`account-${late.uuid}`), 'its job is queued');
   });
+
+  it('without change_time in the list (minimal_data may leave it out), finds one created before the watermark that finished since', async () => {
+    const before = await f.queue.count();
+    const day = 86_400_000;
+    const late = await f.sim.addProduction({
+      status: 4,
+      webhook: OURS,
+      createdAt: new Date(Date.now() - 3 * day),
+      files: [{ filename: 'late.mp3', content: bytes(10, 2) }],
+    });
+    const done = await f.sim.addProduction({ webhook: OURS, createdAt: new Date(Date.now() - 3 * day), files: [] });
+    // A skinnier minimal_data than the simulator's: what clients are known to read, no more.
+    const detailsOf: string[] = [];
+    class Skinny extends AuphonicClient {
+      override async listProductions(opts: { limit: number; offset: number; signal?: AbortSignal }) {
+        return (await super.listProductions(opts)).map(({ uuid, status_string, creation_time, metadata }) => ({
+          uuid,
+          status_string,
+          creation_time,
+          metadata,
+        })) as Awaited<ReturnType<AuphonicClient['listProductions']>>;
+      }
+      override getProduction(uuid: string, opts?: { signal?: AbortSignal }) {
+        detailsOf.push(uuid);
+        return super.getProduction(uuid, opts);
+      }
+    }
+    const skinny = {
+      ...deps,
+      credentials: async () => ({ client: new Skinny({ baseUrl: f.sim.baseUrl, token: API_KEY }), rejected: async () => {} }),
+    };
+    await reconcile(skinny, log);
+    const queued = await f.queue.getDeduplicationJobId(`account-${done.uuid}`);
+    assert.ok(queued, 'the finished one is queued');
+    assert.equal(await f.queue.count(), before + 1, 'the running one is not, nor one created before RECONCILE_LOOKBACK');
+    // The finished one is recorded for good meanwhile (as its worker would).
+    await deps.storage.writeJson(`account/${done.uuid}/auphonic-production.json`, {
+      bridge: { version: 2, uuid: done.uuid, owner: { kind: 'account' }, final: true, outcome: 'complete', outputs: [], files: [] },
+    });
+    await (await f.queue.getJob(queued))?.remove();
+    await f.sim.updateProduction(late.uuid, { status: 3 });
+    detailsOf.length = 0;
+    const round = await reconcile(skinny, log);
+    assert.equal(round.queued, 1);
+    assert.ok(await f.queue.getDeduplicationJobId(`account-${late.uuid}`), 'the late one is queued');
+    assert.ok(!detailsOf.includes(done.uuid), 'one recorded for good is not fetched again each round');
+  });
 });
 
 describe("the reconciler's reading of Auphonic's times", () => {
