@@ -212,20 +212,24 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(await redis.get(key), before);
   });
 
-  it('finds a production created before a page of newer quiet ones that finishes later (the list is by creation)', async () => {
-    const before = await f.queue.count();
-    const day = 86_400_000;
-    const late = await f.sim.addProduction({
+  const DAY = 86_400_000;
+  /** Ours, created `ago` ms ago, still running. */
+  const runningSince = (ago: number, seed: number) =>
+    f.sim.addProduction({
       status: 4,
       webhook: OURS,
-      createdAt: new Date(Date.now() - 3 * day),
-      files: [{ filename: 'late.mp3', content: bytes(10, 1) }],
+      createdAt: new Date(Date.now() - ago),
+      files: [{ filename: 'late.mp3', content: bytes(10, seed) }],
     });
+
+  it('finds a production created before a page of newer quiet ones that finishes later (the list is by creation)', async () => {
+    const before = await f.queue.count();
+    const late = await runningSince(3 * DAY, 1);
     // A full page of newer productions, not ours, that change no more.
     for (let i = 0; i < 100; i++) {
       await f.sim.addProduction({
         webhook: null,
-        createdAt: new Date(Date.now() - 2 * day),
+        createdAt: new Date(Date.now() - 2 * DAY),
         files: [{ filename: 'x.mp3', content: bytes(10, i) }],
       });
     }
@@ -241,14 +245,8 @@ describe('the reconciler walks every page since its watermark', () => {
 
   it('without change_time in the list (minimal_data may leave it out), finds one created before the watermark that finished since', async () => {
     const before = await f.queue.count();
-    const day = 86_400_000;
-    const late = await f.sim.addProduction({
-      status: 4,
-      webhook: OURS,
-      createdAt: new Date(Date.now() - 3 * day),
-      files: [{ filename: 'late.mp3', content: bytes(10, 2) }],
-    });
-    const done = await f.sim.addProduction({ webhook: OURS, createdAt: new Date(Date.now() - 3 * day), files: [] });
+    const late = await runningSince(3 * DAY, 2);
+    const done = await f.sim.addProduction({ webhook: OURS, createdAt: new Date(Date.now() - 3 * DAY), files: [] });
     // A skinnier minimal_data than the simulator's: what clients are known to read, no more.
     const detailsOf: string[] = [];
     class Skinny extends AuphonicClient {
