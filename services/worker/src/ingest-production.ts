@@ -87,9 +87,12 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   const fp = fingerprint(production);
   const existingRecord = await deps.storage.readJson(recordKey(prefix));
   const existing = asRecord(existingRecord);
-  // A forced replay trusts nothing recorded before it was asked for (a retry of it keeps what it stored itself).
+  // A forced replay trusts only a record of files all fetched since it was asked for (a retry of it keeps what it
+  // stored itself). Not one merely written since: a plain run then may have kept files it had before.
   const forced = data.force === true;
-  const trusted = !forced || (existing !== null && existing.recordedAt >= data.receivedAt);
+  const trusted = !forced || (existing?.forcedAt != null && existing.forcedAt >= data.receivedAt);
+  // What the record's files honour: this replay, or the one a record kept from said so.
+  const forcedAt = forced ? data.receivedAt : (existing?.forcedAt ?? null);
   const sameRendering = existing?.fingerprint === fp && trusted ? existing : null;
   if (sameRendering?.final && !sameRendering.outputs.some((o) => o.fate === 'failed')) {
     ctx.log.info('production unchanged since it was stored; nothing to do');
@@ -103,6 +106,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   const write = async (outputs: OutputRecord[], final: boolean, error: ProductionRecord['bridge']['error'] = null) => {
     const record = await writeRecord(deps.storage, prefix, {
       data: job,
+      forcedAt,
       production,
       fp,
       outputs,
@@ -256,6 +260,7 @@ export async function recordFailure(
   const code = (err as { code?: unknown })?.code;
   const record = await writeRecord(storage, prefix, {
     data: data.customData === undefined && existing ? { ...data, customData: existing.customData } : data,
+    forcedAt: existing?.forcedAt ?? null,
     production,
     fp: existing?.fingerprint ?? null,
     outputs: existing?.outputs ?? [],
@@ -272,6 +277,7 @@ async function writeRecord(
   prefix: string,
   r: {
     data: ProductionJobData;
+    forcedAt: string | null;
     production: Production | null;
     fp: string | null;
     outputs: OutputRecord[];
@@ -297,6 +303,7 @@ async function writeRecord(
       fingerprint: r.fp,
       changeTime: r.production?.change_time ?? null,
       recordedAt: new Date().toISOString(),
+      forcedAt: r.forcedAt,
       files: storedFiles(outputs),
       outputs,
       notRendered: outputs.filter((o) => o.fate === 'not_rendered').map((o) => o.filename ?? o.format),

@@ -82,6 +82,11 @@ export interface ProductionRecord {
     /** The production's change_time when recorded: the reconciler's quick test for "already handled". */
     changeTime: string | null;
     recordedAt: string;
+    /**
+     * The time of the replay with force (`bridge replay --force`) that every stored file here was
+     * fetched since, when one was: a forced replay trusts no record without one as late as its own.
+     */
+    forcedAt: string | null;
     /** The stored outputs (the same as `outputs` with fate "stored"). */
     files: StoredFile[];
     /** Every output Auphonic listed, with its fate and, when it was not stored, why. */
@@ -132,6 +137,7 @@ export function asRecord(value: unknown): ProductionRecord['bridge'] | null {
     fingerprint: bridge.fingerprint ?? null,
     changeTime: bridge.changeTime ?? (value as { production?: { change_time?: string } }).production?.change_time ?? null,
     recordedAt: bridge.recordedAt ?? '',
+    forcedAt: bridge.forcedAt ?? null,
     files: (bridge.files ?? []).map((f) => ({ ...f, kind: f.kind ?? 'audio' })),
     outputs,
     notRendered: bridge.notRendered ?? [],

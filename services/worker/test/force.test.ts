@@ -69,6 +69,29 @@ describe('worker: a forced replay', () => {
     assert.equal(f.sim.downloadsStarted(p.uuid, 'flaky.m4a'), 3);
   });
 
+  it('asked for during a plain retry that keeps a file from before it, fetches that file again after', async () => {
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'kept.mp3', content: bytes(30_000, 77) },
+        { filename: 'slow.m4a', content: bytes(60_000, 78) },
+      ],
+    });
+    // The first attempt stores kept.mp3 and fails slow.m4a; the second keeps kept.mp3 and takes two seconds over slow.m4a.
+    f.sim.inject({ target: 'storage', kind: 'corrupt', times: 1, uuid: p.uuid, filename: 'slow.m4a' });
+    f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 30_000, times: 2, uuid: p.uuid, filename: 'slow.m4a' });
+    const first = await f.enqueue(p.uuid);
+    await waitFor(() => f.detailCalls(p.uuid) >= 2, 'the second attempt', 20_000);
+    await replay(p.uuid, true);
+    assert.equal((await f.settled(first)).result?.outcome, 'complete');
+    const runs = async () => (await f.queue.getJobs(['completed', 'failed'])).filter((j) => j.data.uuid === p.uuid);
+    await waitFor(async () => (await runs()).length === 2, 'the forced run after it', 20_000);
+    const forced = (await runs()).find((j) => j.id !== first.id);
+    assert.equal(forced?.returnvalue?.outcome, 'complete', forced?.failedReason);
+    // The plain retry recorded after the replay was asked, but kept.mp3 came from before it.
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'kept.mp3'), 2, 'fetched again by the forced run');
+    assert.equal((await record(p.uuid)).bridge.forcedAt, forced?.data.receivedAt);
+  });
+
   it("keeps the record's custom_data: a replay carries none", async () => {
     const p = await f.sim.addProduction({ files: [{ filename: 'ep.mp3', content: bytes(5_000, 75) }] });
     const webhook = await addProductionJob(f.queue, { uuid: p.uuid, owner: account, reportedStatus: 3, customData: { show: 'abc' } });
@@ -94,7 +117,8 @@ describe('worker: a forced replay', () => {
     // What the run worked with (kept in the job for its retries).
     assert.equal(after?.data.force, true, "the replay's force reached the run after");
     assert.deepEqual(after?.data.customData, { show: 'v2' }, 'and the newer custom_data');
-    // The first run recorded after the replay was asked, so its files count as fetched since: nothing to fetch again.
-    assert.equal(after?.returnvalue?.outcome, 'unchanged');
+    // The first run was not forced: what it stored is fetched again.
+    assert.equal(after?.returnvalue?.outcome, 'complete');
+    assert.equal(f.sim.downloadsStarted(p.uuid, 'ep.mp3'), 2);
   });
 });
