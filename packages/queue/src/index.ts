@@ -17,7 +17,7 @@ export {
 } from './contract.ts';
 export { addNotification, createNotificationQueue, type NotificationQueue } from './notification-queue.ts';
 export { OneRunPerJobWorker } from './one-run-per-job-worker.ts';
-export { takePendingRepeats } from './pending-repeats.ts';
+export { type PendingRepeats, readPendingRepeats } from './pending-repeats.ts';
 export {
   addProductionJob,
   addProductionJobId,

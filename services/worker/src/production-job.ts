@@ -1,4 +1,4 @@
-import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
+import type { PendingRepeats, ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { type Job, WaitingError } from 'bullmq';
 import { IngestError } from './errors.ts';
@@ -21,8 +21,8 @@ export interface ProductionJobOptions {
   onRecorded?: (outcome: ProductionJobResult['outcome']) => void;
   /** Queues the production as a new job (addProductionJob), returning its id. */
   requeue?: (data: ProductionJobData) => Promise<string>;
-  /** The job's data with what repeats left pending beside it (takePendingRepeats), kept in the job. */
-  takePending?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<ProductionJobData>;
+  /** What repeats left pending beside the job (readPendingRepeats), read at each attempt. */
+  pending?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<PendingRepeats>;
 }
 
 /**
@@ -38,13 +38,18 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     const log = logger.child({ uuid: job.data.uuid, jobId, attempt: job.attemptsMade + 1 });
     opts.progress.started(jobId);
     let reported = 0;
+    let data = job.data;
+    let pending: PendingRepeats | undefined;
+    // Once the job has ended for good (stored, or given up): a repeat that came meanwhile stays for the next run.
+    const settle = () => pending?.settle().catch((e: unknown) => log.warn({ err: e }, 'could not clear what repeats left pending'));
     try {
       if (job.data.gaveUpAt && opts.requeue) {
         const requeuedAs = await opts.requeue(job.data);
         log.info({ requeuedAs }, 'retried by hand after it gave up: queued anew, with a retry budget of its own');
         return { uuid: job.data.uuid, outcome: 'requeued', files: 0, bytes: 0, requeuedAs };
       }
-      const data = opts.takePending ? await opts.takePending(job) : job.data;
+      pending = await opts.pending?.(job);
+      data = pending?.data ?? data;
       const result = await ingestProduction(deps, data, {
         log,
         signal,
@@ -58,6 +63,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         },
       });
       opts.onRecorded?.(result.outcome);
+      await settle();
       return result;
     } catch (err) {
       if (signal?.aborted && signal.reason === CANCEL.shutdown) {
@@ -77,13 +83,14 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
       }
       if (verdict.kind === 'give-up') {
-        const recorded = await recordFailure(deps.storage, job.data, err, deps.onRecorded).catch((e: unknown) => {
+        const recorded = await recordFailure(deps.storage, data, err, deps.onRecorded).catch((e: unknown) => {
           log.warn({ err: e }, 'could not record the failure');
           return null;
         });
         // A final record told again is not counted again.
         if (recorded) opts.onRecorded?.(recorded);
         await markGaveUp(job);
+        await settle();
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);
       }

@@ -9,7 +9,7 @@ import {
   type ProductionJobData,
   type ProductionJobResult,
   QUEUES,
-  takePendingRepeats,
+  readPendingRepeats,
 } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
 import { explainStorageError } from '@auphonic-bridge/settings';
@@ -66,7 +66,7 @@ export class WorkerService implements Service {
       progress,
       onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
       onRecorded,
-      takePending: (job) => takePendingRepeats(redis, job),
+      pending: (job) => readPendingRepeats(redis, job),
       requeue: async ({ uuid, owner, reportedStatus, customData, force }) =>
         (await addProductionJob(productions, { uuid, owner, reportedStatus, customData, force })).id as string,
     });
