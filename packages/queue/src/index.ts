@@ -24,6 +24,7 @@ export {
   createProductionQueue,
   ProductionJobBatcher,
   type ProductionQueue,
+  pendingRepeatsOf,
 } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export {

@@ -68,6 +68,13 @@ export async function readPendingRepeats(client: RedisConnection, job: Job<Produ
   };
 }
 
+/** What waits for a production's next run, as the operator's tools show it. */
+export async function peekPendingRepeats(client: RedisConnection, key: string): Promise<{ forceAt: string | null; customData?: unknown }> {
+  const pending = await client.hgetall(key);
+  const custom = pending[FIELDS.customData];
+  return { forceAt: pending[FIELDS.forceAt] ?? null, ...(custom !== undefined ? { customData: JSON.parse(custom) } : {}) };
+}
+
 /** The newest custom_data wins; a force keeps the latest replay's time (what was stored before it is fetched again). */
 function withPending(current: ProductionJobData, pending: Record<string, string>): ProductionJobData {
   let next = current;

@@ -9,7 +9,7 @@ import {
   productionDedupId,
   QUEUES,
 } from './contract.ts';
-import { notePendingRepeat, pendingKey } from './pending-repeats.ts';
+import { notePendingRepeat, peekPendingRepeats, pendingKey } from './pending-repeats.ts';
 import { isCluster, type RedisConnection } from './redis.ts';
 
 export type ProductionQueue = Queue<ProductionJobData, ProductionJobResult>;
@@ -53,6 +53,11 @@ export async function addProductionJob(queue: ProductionQueue, job: NewProductio
   const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
   if (isPlain(data)) return queue.add('production', data, { deduplication: deduplication(data) });
   return addMerging(queue, data);
+}
+
+/** What repeats left for the production's next run (a replay's force, a newer custom_data), not yet done with. */
+export function pendingRepeatsOf(queue: ProductionQueue, owner: Owner, uuid: string) {
+  return peekPendingRepeats(connectionOf(queue), pendingKey(queue.qualifiedName, { owner, uuid }));
 }
 
 /** addProductionJob for a caller that needs only the job's id (the ingress, under load): a plain webhook's job is added without a Job object. */

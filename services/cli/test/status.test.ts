@@ -30,6 +30,7 @@ interface Status {
     attempts: number;
     last_error: string | null;
     force: boolean;
+    force_pending_since: string | null;
     outcome: string | null;
     next_attempt_at: string | null;
   } | null;
@@ -125,6 +126,7 @@ describe('pnpm bridge status, with a worker at work', () => {
     await replayUntil(p.uuid, ['completed'], ['--force']);
     const forced = await status(p.uuid);
     assert.deepEqual([forced.job?.force, forced.job?.outcome], [true, 'complete']);
+    assert.equal(forced.job?.force_pending_since, null, 'done with once the forced run completed');
     assert.equal(sim.downloadsStarted(p.uuid, 'episode.mp3'), 2);
   });
 
@@ -155,6 +157,16 @@ describe('pnpm bridge status, with a worker at work', () => {
     assert.deepEqual([s.job?.state, s.job?.attempts], ['delayed', 1]);
     assert.match(s.job?.last_error ?? '', /server error \(HTTP 503\)/);
     assert.equal(s.record, null);
+    assert.equal(s.job?.force_pending_since, null);
+
+    // A replay with force meanwhile: what its next attempt will do.
+    const replay = await bridge(['replay', p.uuid, '--force'], env);
+    assert.equal(replay.code, 0, printed(replay));
+    const forced = await status(p.uuid);
+    assert.equal(forced.job?.force, true);
+    assert.ok(forced.job?.force_pending_since, 'the replay waits for the next attempt');
+    const text = await bridge(['status', p.uuid], env);
+    assert.match(text.stdout, /^ {2}replay with force asked \S+: the next run fetches and verifies every file again$/m);
   });
 
   it('shows a job that failed for good, with its error, and the record that says why', async () => {

@@ -1,5 +1,5 @@
 import { productionPrefix, recordKey } from '@auphonic-bridge/layout';
-import { createProductionQueue, readRedisSettings } from '@auphonic-bridge/queue';
+import { createProductionQueue, pendingRepeatsOf, readRedisSettings } from '@auphonic-bridge/queue';
 import { explainStorageError, readStorageSettings } from '@auphonic-bridge/settings';
 import { createStorage } from '@auphonic-bridge/storage';
 import type { Run } from '../command.ts';
@@ -20,7 +20,10 @@ export const run: Run = async ({ values, positionals, env }) => {
     const queue = createProductionQueue(redis, { prefix: settings.redis.prefix });
     try {
       const found = await findProductionJob(queue, owner, uuid);
-      return found ? await jobStatus(found) : null;
+      if (!found) return null;
+      // A replay with force asked while a run was under way waits beside the job for the run after it.
+      const { forceAt } = await pendingRepeatsOf(queue, owner, uuid);
+      return { ...(await jobStatus(found)), force_pending_since: forceAt };
     } finally {
       await queue.close();
     }
@@ -44,7 +47,7 @@ export const run: Run = async ({ values, positionals, env }) => {
   };
 };
 
-function jobLines(job: Awaited<ReturnType<typeof jobStatus>> | null): string[] {
+function jobLines(job: (Awaited<ReturnType<typeof jobStatus>> & { force_pending_since: string | null }) | null): string[] {
   if (!job) return ['job: none in the queue (finished jobs are kept 7 days, failed ones 30)'];
   const when = [
     job.queued_at && `queued ${job.queued_at}`,
@@ -54,6 +57,9 @@ function jobLines(job: Awaited<ReturnType<typeof jobStatus>> | null): string[] {
   return [
     `job ${job.id}: ${job.state}${job.outcome ? ` (${job.outcome})` : ''}, ${job.attempts} attempt(s)${job.force ? ', forced' : ''}; ${when.join(', ')}`,
     ...(job.last_error ? [`  last error: ${job.last_error}`] : []),
+    ...(job.force_pending_since
+      ? [`  replay with force asked ${job.force_pending_since}: the next run fetches and verifies every file again`]
+      : []),
   ];
 }
 
