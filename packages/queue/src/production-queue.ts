@@ -86,8 +86,10 @@ function isoTime(ms: number): string {
 const isPlain = (job: { customData?: unknown; force?: boolean }) => job.customData === undefined && !job.force;
 
 async function addMerging(queue: ProductionQueue, data: ProductionJobData): Promise<ProductionJob> {
-  await notePendingRepeat(connectionOf(queue), pendingKey(queue.qualifiedName, data), data);
-  const added = await add(queue, data);
+  // Sent ahead of the add on the same connection, not awaited first: Redis runs them in order, so a run
+  // that sees the job sees what it adds (and one that did not would leave it to the next run).
+  const noted = notePendingRepeat(connectionOf(queue), pendingKey(queue.qualifiedName, data), data);
+  const [, added] = await Promise.all([noted, add(queue, data)]);
   return added.deduplicated ? keepNewest(queue, added.job.id as string, data) : added.job;
 }
 
