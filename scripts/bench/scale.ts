@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { addProductionJob } from '@auphonic-bridge/queue';
 import { waitFor } from '@auphonic-bridge/testing';
 import { type Bench, cpuSeconds, out, queueOn, selfCpuSeconds, simulator, startWorker } from './common.ts';
 
@@ -34,12 +35,8 @@ export async function benchScale(bench: Bench): Promise<void> {
         const cpu0 = await Promise.all(workers.map((w) => cpuSeconds(w.child.pid as number)));
         const rest0 = selfCpu() + (await redisCpu());
         const t0 = performance.now();
-        await queue.addBulk(
-          uuids.map((uuid) => ({
-            name: 'production',
-            data: { uuid, owner: { kind: 'account' as const }, reportedStatus: 3, receivedAt: new Date().toISOString() },
-          })),
-        );
+        // As webhooks add them (deduplicated): a job without its production's deduplication is only queued anew.
+        await Promise.all(uuids.map((uuid) => addProductionJob(queue, { uuid, owner: { kind: 'account' }, reportedStatus: 3 })));
         await waitFor(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= N, 'all stored', 600_000);
         const seconds = (performance.now() - t0) / 1000;
         const cpu = (await Promise.all(workers.map((w) => cpuSeconds(w.child.pid as number)))).reduce(

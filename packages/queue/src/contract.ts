@@ -30,12 +30,6 @@ export interface ProductionJobData {
    * before `receivedAt` is neither trusted nor reused (every file is downloaded and verified again).
    */
   force?: boolean;
-  /**
-   * Set when the job gave up for good. A job that runs again with it was retried by hand (the
-   * dashboard's retry: BullMQ keeps its creation time and drops its deduplication): the worker
-   * queues the production anew instead, with a retry budget and deduplication of its own.
-   */
-  gaveUpAt?: string;
 }
 
 /** One of Auphonic's output files (audio, video, subtitles…), the cover, a chapter's image, or the chapters.json the worker writes. */
@@ -47,7 +41,7 @@ export interface ProductionJobResult {
    * complete: every rendered output stored; partial: some stored, some refused or failed for good;
    * error: Auphonic's error (recorded, nothing to download) or nothing storable; unchanged: stored before,
    * nothing to do; not-finished: running again at Auphonic (its next Done brings a new webhook);
-   * requeued: retried by hand after it gave up, and queued anew as another job (`requeuedAs`).
+   * requeued: retried by hand (or added without deduplication), and queued anew as another job (`requeuedAs`).
    */
   outcome: 'complete' | 'partial' | 'error' | 'unchanged' | 'not-finished' | 'requeued';
   requeuedAs?: string;

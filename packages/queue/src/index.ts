@@ -25,6 +25,7 @@ export {
   ProductionJobBatcher,
   type ProductionQueue,
   pendingRepeatsOf,
+  requeueIfNotHeld,
 } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';
 export {

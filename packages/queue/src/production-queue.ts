@@ -40,6 +40,8 @@ type ProductionJob = Job<ProductionJobData, ProductionJobResult>;
 const NOT_STARTED: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
 type NewProductionJob = { uuid: string; owner: Owner; reportedStatus: number | null; customData?: unknown; force?: boolean };
+/** `receivedAt`: kept from the job this one stands in for (a forced replay's time: what it stored since is kept). */
+type RequeuedProductionJob = NewProductionJob & { receivedAt?: string };
 
 /**
  * Queues a production for ingest. Deduplicated per owner and uuid: a repeat
@@ -49,10 +51,32 @@ type NewProductionJob = { uuid: string; owner: Owner; reportedStatus: number | n
  * beside the job until a run takes it (pending-repeats.ts): a later plain
  * repeat overwrites BullMQ's next-run data.
  */
-export async function addProductionJob(queue: ProductionQueue, job: NewProductionJob): Promise<ProductionJob> {
-  const data: ProductionJobData = { ...job, receivedAt: new Date().toISOString() };
+export async function addProductionJob(queue: ProductionQueue, job: RequeuedProductionJob): Promise<ProductionJob> {
+  const data: ProductionJobData = { ...job, receivedAt: job.receivedAt ?? new Date().toISOString() };
   if (isPlain(data)) return queue.add('production', data, { deduplication: deduplication(data) });
   return addMerging(queue, data);
+}
+
+/**
+ * A job that does not hold its production's deduplication is not the
+ * production's job: BullMQ's retry of a finished one (the dashboard's, which
+ * keeps the job's creation time, so its RETRY_FOR is spent, and does not
+ * restore the deduplication key), or one added by hand. Every job BullMQ runs
+ * in the normal course holds it. Such a job is queued anew, as a webhook
+ * would be (deduplicated, with a budget of its own), and lets go of the
+ * deduplication id it carries: BullMQ's finishing of a job acts on that id
+ * (its `deid` field) whoever holds the key, and would start the holder's next
+ * run at once, beside the holder. Returns the id of the job that runs
+ * instead, or null for the production's own job.
+ */
+export async function requeueIfNotHeld(queue: ProductionQueue, job: ProductionJob): Promise<string | null> {
+  const { uuid, owner, reportedStatus, customData, force, receivedAt } = job.data ?? {};
+  // Job data too broken to name its production: the run says so itself (ERR_BAD_JOB).
+  if (typeof uuid !== 'string' || typeof owner?.kind !== 'string') return null;
+  if ((await queue.getDeduplicationJobId(productionDedupId(owner, uuid))) === job.id) return null;
+  await connectionOf(queue).hdel(`${job.queueQualifiedName}:${job.id}`, 'deid');
+  const again = await addProductionJob(queue, { uuid, owner, reportedStatus, customData, force, ...(force ? { receivedAt } : {}) });
+  return again.id as string;
 }
 
 /** What repeats left for the production's next run (a replay's force, a newer custom_data), not yet done with. */

@@ -1,4 +1,5 @@
 import { BridgeError } from '@auphonic-bridge/runtime';
+import type { RecordOutcome } from './record.ts';
 
 /** A worker-side failure; `retryable` says whether a later attempt may fix it. */
 export class IngestError extends BridgeError {
@@ -23,7 +24,9 @@ export type IngestErrorCode =
   /** BullMQ failed the job without running it: it stalled past maxStalledCount. */
   | 'ERR_JOB_STALLED'
   /** Outputs failed in this attempt (transfer, size, checksum): the next one retries only those. */
-  | 'ERR_OUTPUTS_FAILED';
+  | 'ERR_OUTPUTS_FAILED'
+  /** A give-up's record was written (or stood already) but its event for the host could not be queued. */
+  | 'ERR_EVENT_NOT_QUEUED';
 
 /** Auphonic says the production is not Done or Error: it was changed or restarted since its webhook. */
 export class ProductionRunningError extends IngestError {
@@ -38,5 +41,17 @@ export class ProductionRunningError extends IngestError {
 export class ProductionChangedError extends IngestError {
   constructor() {
     super('ERR_PRODUCTION_CHANGED', 'the production changed while it was being stored', { retryable: true });
+  }
+}
+
+/** recordFailure's record is in storage; only its event failed (Redis failing over, say): `outcome`, what was recorded, if anything new. */
+export class EventNotQueuedError extends IngestError {
+  readonly outcome: RecordOutcome | null;
+  constructor(outcome: RecordOutcome | null, cause: unknown) {
+    super('ERR_EVENT_NOT_QUEUED', `the record is stored, but its event could not be queued: ${(cause as Error)?.message ?? cause}`, {
+      retryable: true,
+      cause,
+    });
+    this.outcome = outcome;
   }
 }

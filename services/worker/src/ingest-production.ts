@@ -12,7 +12,7 @@ import { mapBounded } from './bounded.ts';
 import { type ChapterMark, chapterMarks } from './chapter-marks.ts';
 import { jsonChapters, storeChapters } from './chapters-file.ts';
 import type { Credentials } from './credentials.ts';
-import { IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
+import { EventNotQueuedError, IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
 import { planImages } from './images.ts';
 import { planOutputs } from './outputs.ts';
 import { RangeHelp } from './range-help.ts';
@@ -254,7 +254,7 @@ export async function recordFailure(
   if (raw && !existing) return null;
   const production = (raw as { production?: Production | null } | null)?.production ?? null;
   if (existing?.final) {
-    await onRecorded?.({ bridge: existing, production });
+    await announce(onRecorded, { bridge: existing, production }, null);
     return null;
   }
   const code = (err as { code?: unknown })?.code;
@@ -268,8 +268,17 @@ export async function recordFailure(
     error: { code: typeof code === 'string' ? code : 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err) },
     publicFilesUrl: null,
   });
-  await onRecorded?.(record);
+  await announce(onRecorded, record, record.bridge.outcome);
   return record.bridge.outcome;
+}
+
+/** A give-up's event; failing, it says what was recorded all the same (the caller counts it). */
+async function announce(onRecorded: IngestDeps['onRecorded'], record: ProductionRecord, outcome: RecordOutcome | null): Promise<void> {
+  try {
+    await onRecorded?.(record);
+  } catch (err) {
+    throw new EventNotQueuedError(outcome, err);
+  }
 }
 
 async function writeRecord(

@@ -1,10 +1,11 @@
 import type { PendingRepeats, ProductionJobData, ProductionJobResult } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import { type Job, WaitingError } from 'bullmq';
-import { IngestError } from './errors.ts';
+import { EventNotQueuedError, IngestError } from './errors.ts';
 import { giveUp, jobVerdict } from './fate.ts';
 import { type IngestDeps, ingestProduction, recordFailure } from './ingest-production.ts';
 import type { ProgressWatch } from './progress-watch.ts';
+import type { RecordOutcome } from './record.ts';
 
 /** Why a job's signal was aborted. */
 export const CANCEL = {
@@ -19,8 +20,8 @@ export interface ProductionJobOptions {
   progress: ProgressWatch;
   onRelease?: () => void;
   onRecorded?: (outcome: ProductionJobResult['outcome']) => void;
-  /** Queues the production as a new job (addProductionJob), returning its id. */
-  requeue?: (data: ProductionJobData) => Promise<string>;
+  /** For a job that is not the production's own (requeueIfNotHeld): the id of the job queued instead. */
+  requeueIfNotHeld?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<string | null>;
   /** What repeats left pending beside the job (readPendingRepeats), read at each attempt. */
   pending?: (job: Job<ProductionJobData, ProductionJobResult>) => Promise<PendingRepeats>;
 }
@@ -36,6 +37,14 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     const ageMs = Date.now() - job.timestamp;
     const lastChance = ageMs >= opts.retryForMs;
     const log = logger.child({ uuid: job.data.uuid, jobId, attempt: job.attemptsMade + 1 });
+    // Outside the verdicts below: a requeue that fails is retried, never taken for the production failing.
+    const requeuedAs = await opts.requeueIfNotHeld?.(job).catch((err: unknown) => {
+      throw new Error(`could not queue the production anew: ${(err as Error).message}`);
+    });
+    if (requeuedAs) {
+      log.info({ requeuedAs }, "not the production's own job (retried by hand): queued anew, with a retry budget of its own");
+      return { uuid: job.data.uuid, outcome: 'requeued', files: 0, bytes: 0, requeuedAs };
+    }
     opts.progress.started(jobId);
     let reported = 0;
     let data = job.data;
@@ -43,11 +52,6 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     // Once the job has ended for good (stored, or given up): a repeat that came meanwhile stays for the next run.
     const settle = () => pending?.settle().catch((e: unknown) => log.warn({ err: e }, 'could not clear what repeats left pending'));
     try {
-      if (job.data.gaveUpAt && opts.requeue) {
-        const requeuedAs = await opts.requeue(job.data);
-        log.info({ requeuedAs }, 'retried by hand after it gave up: queued anew, with a retry budget of its own');
-        return { uuid: job.data.uuid, outcome: 'requeued', files: 0, bytes: 0, requeuedAs };
-      }
       pending = await opts.pending?.(job);
       data = pending?.data ?? data;
       const result = await ingestProduction(deps, data, {
@@ -83,13 +87,9 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
       }
       if (verdict.kind === 'give-up') {
-        const recorded = await recordFailure(deps.storage, data, err, deps.onRecorded).catch((e: unknown) => {
-          log.warn({ err: e }, 'could not record the failure');
-          return null;
-        });
+        const recorded = await recordFailure(deps.storage, data, err, deps.onRecorded).catch(failedRecording(log));
         // A final record told again is not counted again.
         if (recorded) opts.onRecorded?.(recorded);
-        await markGaveUp(job);
         await settle();
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);
@@ -116,15 +116,20 @@ export function recordStalledFailures(deps: IngestDeps, logger: Logger, opts: Pi
       `the job stalled too often (its worker died or was blocked during each attempt): ${job.deferredFailure}`,
       { retryable: false },
     );
-    void markGaveUp(job);
-    void recordFailure(deps.storage, job.data, err, deps.onRecorded).then(
-      (recorded) => recorded && opts.onRecorded?.(recorded),
-      (e: unknown) => logger.warn({ err: e, uuid: job.data.uuid, jobId: job.id }, 'could not record the failure'),
-    );
+    void recordFailure(deps.storage, job.data, err, deps.onRecorded)
+      .catch(failedRecording(logger.child({ uuid: job.data.uuid, jobId: job.id })))
+      .then((recorded) => recorded && opts.onRecorded?.(recorded));
   };
 }
 
-/** What a retry by hand is known by (ProductionJobData.gaveUpAt); without it, such a retry runs once, on a spent budget. */
-function markGaveUp(job: Job<ProductionJobData, ProductionJobResult>): Promise<void> {
-  return job.updateData({ ...job.data, gaveUpAt: new Date().toISOString() }).catch(() => {});
+/** What a give-up recorded when recording it failed part way: a record stored without its event still counts. */
+function failedRecording(log: Logger) {
+  return (err: unknown): RecordOutcome | null => {
+    if (err instanceof EventNotQueuedError) {
+      log.warn({ err: err.cause, code: err.code }, 'recorded the failure, but could not queue its event for the host');
+      return err.outcome;
+    }
+    log.warn({ err }, 'could not record the failure');
+    return null;
+  };
 }

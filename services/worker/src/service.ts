@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { registerQueueMetrics } from '@auphonic-bridge/metrics';
 import {
-  addProductionJob,
   backoffDelay,
   OneRunPerJobWorker,
   PRODUCTION_RETENTION,
@@ -10,6 +9,7 @@ import {
   type ProductionJobResult,
   QUEUES,
   readPendingRepeats,
+  requeueIfNotHeld,
 } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
 import { explainStorageError } from '@auphonic-bridge/settings';
@@ -67,8 +67,7 @@ export class WorkerService implements Service {
       onRelease: () => metrics.jobsProcessed.inc({ queue: QUEUES.productions, outcome: 'released' }),
       onRecorded,
       pending: (job) => readPendingRepeats(redis, job),
-      requeue: async ({ uuid, owner, reportedStatus, customData, force }) =>
-        (await addProductionJob(productions, { uuid, owner, reportedStatus, customData, force })).id as string,
+      requeueIfNotHeld: (job) => requeueIfNotHeld(productions, job),
     });
     this.#worker = new OneRunPerJobWorker(QUEUES.productions, processor, {
       connection: redis,

@@ -297,26 +297,65 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     await worker.destroy();
   });
 
-  it("retried by hand after it gave up (the dashboard's retry), queues the production anew, with a budget of its own", async () => {
+  for (const state of ['failed', 'completed'] as const) {
+    it(`retried by hand once ${state} (the dashboard's retry), queues the production anew, with a budget of its own`, async () => {
+      const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+      const content = bytes(1000, state === 'failed' ? 76 : 77);
+      const p = await f.sim.addProduction({ files: [{ filename: 'again.mp3', content }] });
+      if (state === 'failed') f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
+      const job = await f.enqueue(p.uuid);
+      assert.equal((await f.settled(job)).state, state);
+      await new Promise((r) => setTimeout(r, 1100)); // older than RETRY_FOR
+      // Auphonic fails once after the retry: a run on the spent budget would give up at once.
+      f.sim.clearFaults();
+      f.sim.inject({ target: 'details', kind: 'status', status: 503, times: 1, uuid: p.uuid });
+      await (await f.queue.getJob(job.id as string))?.retry(state);
+      const retried = await f.settled(job);
+      assert.equal(retried.result?.outcome, 'requeued', retried.reason);
+      const again = await f.queue.getJob(retried.result?.requeuedAs ?? '');
+      assert.ok(again && again.id !== job.id, 'a job of its own');
+      const end = await f.settled(again);
+      assert.equal(end.state, 'completed', end.reason);
+      const done = await f.queue.getJob(again.id as string);
+      assert.ok((done?.attemptsMade ?? 0) >= 2, `rode out the 503 with a retry (${done?.attemptsMade} attempts)`);
+      assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'again.mp3')), content);
+      await worker.destroy();
+    });
+  }
+
+  it('retried by hand while another job of the production runs, is folded into it and never runs beside it', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
-    const content = bytes(1000, 76);
-    const p = await f.sim.addProduction({ files: [{ filename: 'again.mp3', content }] });
+    const p = await f.sim.addProduction({ files: [{ filename: 'busy.mp3', content: bytes(200_000, 78) }] });
     f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
-    const job = await f.enqueue(p.uuid);
-    assert.equal((await f.settled(job)).state, 'failed');
-    // Auphonic still fails once after the retry: a run on the spent budget would give up at once.
+    const gaveUp = await f.enqueue(p.uuid);
+    assert.equal((await f.settled(gaveUp)).state, 'failed');
     f.sim.clearFaults();
-    f.sim.inject({ target: 'details', kind: 'status', status: 503, times: 1, uuid: p.uuid });
-    await (await f.queue.getJob(job.id as string))?.retry('failed');
-    const retried = await f.settled(job);
-    assert.equal(retried.result?.outcome, 'requeued', retried.reason);
-    const again = await f.queue.getJob(retried.result?.requeuedAs ?? '');
-    assert.ok(again && again.id !== job.id, 'a job of its own');
-    const end = await f.settled(again);
-    assert.equal(end.state, 'completed', end.reason);
-    const done = await f.queue.getJob(again.id as string);
-    assert.ok((done?.attemptsMade ?? 0) >= 2, `rode out the 503 with a retry (${done?.attemptsMade} attempts)`);
-    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'again.mp3')), content);
+    // A webhook's job that takes two seconds, and a repeat while it runs (BullMQ keeps a run for after it).
+    f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 100_000, times: 1, uuid: p.uuid });
+    const running = await f.enqueue(p.uuid);
+    await waitFor(async () => (await running.getState()) === 'active', "the webhook's job to run");
+    await f.enqueue(p.uuid);
+    await (await f.queue.getJob(gaveUp.id as string))?.retry('failed');
+    let most = 0;
+    await waitFor(
+      async () => {
+        // The retried job itself is active a moment, only to queue the production anew.
+        const mine = async (states: Array<'active' | 'waiting' | 'delayed'>) =>
+          (await f.queue.getJobs(states)).filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id).length;
+        most = Math.max(most, await mine(['active']));
+        return (await mine(['active', 'waiting', 'delayed'])) === 0;
+      },
+      'every job of the production to be done',
+      20_000,
+    );
+    assert.equal(most, 1, 'one job of the production at work at a time');
+    const outcomes = (await f.queue.getJobs(['completed', 'failed']))
+      .filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id)
+      .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0))
+      .map((j) => j.returnvalue?.outcome ?? j.failedReason);
+    assert.deepEqual(outcomes, ['complete', 'unchanged'], "the webhook's job stored it; the run after it found it stored");
+    const retried = await f.settled(gaveUp);
+    assert.deepEqual([retried.result?.outcome, retried.result?.requeuedAs], ['requeued', running.id]);
     await worker.destroy();
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProductionJobData } from '@auphonic-bridge/queue';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
+import { EventNotQueuedError } from '../src/errors.ts';
 import { recordFailure } from '../src/ingest-production.ts';
 import type { ProductionRecord } from '../src/record.ts';
 
@@ -112,6 +113,23 @@ describe('recordFailure: giving up on a production', () => {
       t.records.map((r) => r.bridge.error?.code),
       ['ERR_FIRST'],
     );
+  });
+
+  it('whose event cannot be queued (Redis failing over): the record stays written, and the error says what it recorded', async () => {
+    const data = job();
+    const refused = async () => {
+      throw new Error("READONLY You can't write against a read only replica.");
+    };
+    const err = await recordFailure(storage, data, failure, refused).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof EventNotQueuedError, String(err));
+    assert.equal(err.outcome, 'error', 'what to count: a record was written');
+    assert.equal((await read(data)).bridge.error?.code, 'ERR_AUPHONIC_UNAVAILABLE');
+    // Over a final record, told again: nothing new to count.
+    const again = await recordFailure(storage, data, failure, refused).catch((e: unknown) => e);
+    assert.ok(again instanceof EventNotQueuedError && again.outcome === null);
   });
 
   it('leaves a record it cannot read as it is (storage failing), rather than taking it for none', async () => {
