@@ -48,8 +48,10 @@ interface Target {
   serviceUuid: string | null;
 }
 
-const watermarkKey = (keyPrefix: string, owner: Owner) =>
-  `${keyPrefix}reconcile:since:${owner.kind === 'account' ? 'account' : `connection:${owner.id}`}`;
+const ownerKey = (owner: Owner) => (owner.kind === 'account' ? 'account' : `connection:${owner.id}`);
+const watermarkKey = (keyPrefix: string, owner: Owner) => `${keyPrefix}reconcile:since:${ownerKey(owner)}`;
+/** A production looked at without change_time and found settled (not ours, or recorded for good): not again within the lookback. */
+const settledKey = (keyPrefix: string, owner: Owner, uuid: string) => `${keyPrefix}reconcile:settled:${ownerKey(owner)}:${uuid}`;
 
 /**
  * The safety net for webhooks that never came (Auphonic's retries are
@@ -153,9 +155,16 @@ async function consider(
   unlessFinal = false,
 ): Promise<boolean> {
   const recordOf = async () => asRecord(await deps.storage.readJson(recordKey(productionPrefix(target.owner, summary.uuid))));
-  // Read first here: it spares the details of every production recorded long ago, each round.
+  // Without change_time nothing tells a settled production from one that finished since: what was found settled
+  // (recorded for good, or not ours) is remembered for the lookback, sparing its record and details every round.
+  const settled = unlessFinal ? settledKey(deps.keyPrefix ?? 'bridge:', target.owner, summary.uuid) : null;
+  if (settled && (await deps.redis.exists(settled))) return false;
+  const settle = async () => {
+    if (settled) await deps.redis.set(settled, '1', 'PX', deps.lookbackMs);
+    return false;
+  };
   let record = unlessFinal ? await recordOf() : undefined;
-  if (record?.final) return false;
+  if (record?.final) return settle();
   // minimal_data may lack a field: then the details decide.
   let full: Production | undefined;
   const field = async <K extends keyof ProductionSummary>(name: K): Promise<unknown> => {
@@ -168,7 +177,7 @@ async function consider(
   report.checked += 1;
   if (record === undefined) record = await recordOf();
   if (record?.final && record.changeTime !== null && record.changeTime === summary.change_time) return false;
-  if (!isOurs(deps, target, target.owner.kind === 'account' ? await field('webhook') : await field('service'))) return false;
+  if (!isOurs(deps, target, target.owner.kind === 'account' ? await field('webhook') : await field('service'))) return settle();
   if (record?.final && record.fingerprint !== null) {
     full ??= await details(summary.uuid);
     if (record.fingerprint === fingerprint(full)) return false;

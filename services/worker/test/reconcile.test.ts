@@ -247,6 +247,9 @@ describe('the reconciler walks every page since its watermark', () => {
     const before = await f.queue.count();
     const late = await runningSince(3 * DAY, 2);
     const done = await f.sim.addProduction({ webhook: OURS, createdAt: new Date(Date.now() - 3 * DAY), files: [] });
+    const foreign: string[] = [];
+    for (let i = 0; i < 20; i++)
+      foreign.push((await f.sim.addProduction({ webhook: null, createdAt: new Date(Date.now() - 3 * DAY), files: [] })).uuid);
     // A skinnier minimal_data than the simulator's: what clients are known to read, no more.
     const detailsOf: string[] = [];
     class Skinny extends AuphonicClient {
@@ -282,6 +285,11 @@ describe('the reconciler walks every page since its watermark', () => {
     assert.equal(round.queued, 1);
     assert.ok(await f.queue.getDeduplicationJobId(`account-${late.uuid}`), 'the late one is queued');
     assert.ok(!detailsOf.includes(done.uuid), 'one recorded for good is not fetched again each round');
+    assert.deepEqual(
+      foreign.filter((uuid) => detailsOf.includes(uuid)),
+      [],
+      'nor one found not ours',
+    );
   });
 });
 
