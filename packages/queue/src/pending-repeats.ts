@@ -11,30 +11,34 @@ import type { RedisConnection } from './redis.ts';
  * one (HSET), so that concurrent repeats never drop each other's. Every
  * attempt reads them afresh (a retry has them without the job's data having
  * to, which a concurrent repeat's update could overwrite), and a job that
- * ends for good deletes only what its last attempt read: a repeat that landed
- * meanwhile waits for the next run.
+ * completes deletes only what its last attempt read: a repeat that landed
+ * meanwhile waits for the next run. A job that gives up leaves them for the
+ * production's next run (a retry by hand, a later webhook).
  */
 const FIELDS = { customData: 'customData', forceAt: 'forceAt' } as const;
 
-/** A repeat's fields outlive the job they were for only this long, should no run end with them (its add failed, say). */
+/** A repeat's fields outlive their last read by a run only this long, should no run complete with them (its add failed, say). */
 const PENDING_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** Beside BullMQ's own keys for the queue (so in its hash slot on a cluster). */
 export const pendingKey = (queueQualifiedName: string, data: Pick<ProductionJobData, 'owner' | 'uuid'>) =>
   `${queueQualifiedName}:pending:${productionDedupId(data.owner, data.uuid)}`;
 
+// A force's time only ever moves on (a job retried by hand brings an older one); ISO times compare as strings.
+const NOTE = `if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'customData', ARGV[3]) end
+if ARGV[4] ~= '' then
+  local current = redis.call('HGET', KEYS[1], 'forceAt')
+  if not current or current < ARGV[4] then redis.call('HSET', KEYS[1], 'forceAt', ARGV[4]) end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0`;
+
 /** Written before the repeat's add: any attempt that starts after the add sees it. */
 export async function notePendingRepeat(client: RedisConnection, key: string, data: ProductionJobData): Promise<void> {
-  const fields: string[] = [];
-  if (data.customData !== undefined) fields.push(FIELDS.customData, JSON.stringify(data.customData));
-  if (data.force) fields.push(FIELDS.forceAt, data.receivedAt);
-  if (fields.length === 0) return;
-  const replies = await client
-    .multi()
-    .hset(key, ...fields)
-    .pexpire(key, PENDING_TTL_MS)
-    .exec();
-  for (const [err] of replies ?? []) if (err) throw err;
+  const custom = data.customData !== undefined;
+  if (!custom && !data.force) return;
+  const forceAt = data.force ? data.receivedAt : '';
+  await client.eval(NOTE, 1, key, PENDING_TTL_MS, custom ? '1' : '0', custom ? JSON.stringify(data.customData) : '', forceAt);
 }
 
 // Deletes each field only if it still holds what the attempt read.
@@ -46,7 +50,7 @@ return 0`;
 export interface PendingRepeats {
   /** The job's data with what repeats left pending. */
   data: ProductionJobData;
-  /** Once the job has ended for good: what this attempt read is done with. */
+  /** Once the job has completed: what this attempt read is done with. */
   settle(): Promise<void>;
 }
 
@@ -60,6 +64,8 @@ export async function readPendingRepeats(client: RedisConnection, job: Job<Produ
   const pending = await client.hgetall(key);
   const entries = Object.entries(pending);
   if (entries.length === 0) return { data: job.data, settle: NONE };
+  // Kept as long as runs still want them (a job's retries may outlast the week).
+  await client.pexpire(key, PENDING_TTL_MS);
   return {
     data: withPending(job.data, pending),
     settle: async () => {

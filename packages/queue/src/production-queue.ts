@@ -70,12 +70,13 @@ export async function addProductionJob(queue: ProductionQueue, job: RequeuedProd
  * instead, or null for the production's own job.
  */
 export async function requeueIfNotHeld(queue: ProductionQueue, job: ProductionJob): Promise<string | null> {
-  const { uuid, owner, reportedStatus, customData, force, receivedAt } = job.data ?? {};
+  const { uuid, owner, reportedStatus, force, receivedAt } = job.data ?? {};
   // Job data too broken to name its production: the run says so itself (ERR_BAD_JOB).
   if (typeof uuid !== 'string' || typeof owner?.kind !== 'string') return null;
   if ((await queue.getDeduplicationJobId(productionDedupId(owner, uuid))) === job.id) return null;
   await connectionOf(queue).hdel(`${job.queueQualifiedName}:${job.id}`, 'deid');
-  const again = await addProductionJob(queue, { uuid, owner, reportedStatus, customData, force, ...(force ? { receivedAt } : {}) });
+  // Without its custom_data: what the production has now (pending, or recorded) is newer than this job's.
+  const again = await addProductionJob(queue, { uuid, owner, reportedStatus, force, ...(force ? { receivedAt } : {}) });
   return again.id as string;
 }
 
@@ -285,6 +286,8 @@ async function keepNewest(queue: ProductionQueue, id: string, data: ProductionJo
 function merged(current: ProductionJobData, repeat: ProductionJobData): ProductionJobData {
   const next = { ...current };
   if (repeat.customData !== undefined) next.customData = repeat.customData;
-  if (repeat.force) Object.assign(next, { force: true, receivedAt: repeat.receivedAt });
+  // Never back to an earlier replay's time (a job retried by hand brings its own, older one).
+  if (repeat.force && !(current.force && current.receivedAt >= repeat.receivedAt))
+    Object.assign(next, { force: true, receivedAt: repeat.receivedAt });
   return next;
 }

@@ -9,6 +9,7 @@ import {
   type Owner,
   type ProductionJobData,
   type ProductionQueue,
+  pendingRepeatsOf,
   productionDedupId,
   QUEUES,
   readPendingRepeats,
@@ -105,6 +106,14 @@ describe('addProductionJob: a replay (force) of a production whose job is still 
     } finally {
       await running.close();
     }
+  });
+
+  it("an older replay's force (a job retried by hand brings its own) never takes the place of a newer one", async () => {
+    const newer = await replay(true);
+    const at = newer.data.receivedAt;
+    await addProductionJob(queue, { uuid: UUID, owner: OWNER, reportedStatus: null, force: true, receivedAt: '2020-01-01T00:00:00.000Z' });
+    assert.equal((await queue.getJob(newer.id as string))?.data.receivedAt, at, "the job's");
+    assert.equal((await pendingRepeatsOf(queue, OWNER, UUID)).forceAt, at, 'the pending one');
   });
 
   describe('repeats while the job runs (what they add waits beside it for the next run)', () => {

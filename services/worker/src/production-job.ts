@@ -49,7 +49,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
     let reported = 0;
     let data = job.data;
     let pending: PendingRepeats | undefined;
-    // Once the job has ended for good (stored, or given up): a repeat that came meanwhile stays for the next run.
+    // Once the job has completed: a repeat that came meanwhile stays for the next run (as all stays, should it give up).
     const settle = () => pending?.settle().catch((e: unknown) => log.warn({ err: e }, 'could not clear what repeats left pending'));
     try {
       pending = await opts.pending?.(job);
@@ -87,11 +87,16 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         return { uuid: job.data.uuid, outcome: 'not-finished', files: 0, bytes: 0 };
       }
       if (verdict.kind === 'give-up') {
-        const recorded = await recordFailure(deps.storage, data, err, deps.onRecorded).catch(failedRecording(log));
+        let eventLost: EventNotQueuedError | undefined;
+        const recorded = await recordFailure(deps.storage, data, err, deps.onRecorded).catch((e: unknown) => {
+          if (e instanceof EventNotQueuedError) eventLost = e;
+          return failedRecording(log)(e);
+        });
         // A final record told again is not counted again.
         if (recorded) opts.onRecorded?.(recorded);
-        await settle();
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
+        // Its record stands; the next attempt only queues its event again (the same webhook-id).
+        if (eventLost) throw eventLost;
         throw giveUp(err);
       }
       log.warn({ code, final: false }, `attempt failed: ${(err as Error).message}`);

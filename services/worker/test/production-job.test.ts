@@ -7,7 +7,7 @@ import type { ProductionJobData, ProductionJobResult } from '@auphonic-bridge/qu
 import { createLogger } from '@auphonic-bridge/runtime';
 import { DirectoryDriver } from '@auphonic-bridge/storage';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { IngestError } from '../src/errors.ts';
+import { EventNotQueuedError, IngestError } from '../src/errors.ts';
 import type { IngestDeps } from '../src/ingest-production.ts';
 import { createProductionProcessor } from '../src/production-job.ts';
 import { ProgressWatch } from '../src/progress-watch.ts';
@@ -72,8 +72,34 @@ describe('the production processor, when things fail around the production', () 
       attemptsMade: 0,
       data: { uuid, owner: { kind: 'account' }, reportedStatus: 3, receivedAt: new Date().toISOString() },
     } as unknown as Job<ProductionJobData, ProductionJobResult>;
-    await assert.rejects(processor(job, 'token'), UnrecoverableError);
+    // Retried, not failed for good: the next attempt finds the record and queues its event again.
+    await assert.rejects(processor(job, 'token'), (err) => err instanceof EventNotQueuedError && !(err instanceof UnrecoverableError));
     assert.deepEqual(counted, ['error']);
     assert.deepEqual(await readdir(join(dir, 'account', uuid)), ['auphonic-production.json']);
+  });
+
+  it("that gives up leaves what repeats left pending to the production's next run (a retry by hand of a forced replay stays forced)", async () => {
+    let settled = 0;
+    const deps = {
+      storage: new DirectoryDriver(dir),
+      credentials: async () => {
+        throw new IngestError('ERR_NEEDS_REAUTH', 'the connection needs authorising again', { retryable: false });
+      },
+    } as unknown as IngestDeps;
+    const data = { uuid: 'PendingXnXeAiHoB8U4uFJQ', owner: { kind: 'account' }, reportedStatus: 3, receivedAt: new Date().toISOString() };
+    const processor = createProductionProcessor(deps, createLogger({ service: 'test', level: 'silent' }), {
+      retryForMs: 60_000,
+      progress: new ProgressWatch(),
+      requeueIfNotHeld: async () => null,
+      pending: async () => ({
+        data: { ...(data as ProductionJobData), force: true },
+        settle: async () => {
+          settled += 1;
+        },
+      }),
+    });
+    const job = { id: '9', timestamp: Date.now(), attemptsMade: 0, data } as unknown as Job<ProductionJobData, ProductionJobResult>;
+    await assert.rejects(processor(job, 'token'), UnrecoverableError);
+    assert.equal(settled, 0);
   });
 });
