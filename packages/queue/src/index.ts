@@ -25,6 +25,7 @@ export {
   ProductionJobBatcher,
   type ProductionQueue,
   pendingRepeatsOf,
+  releaseIfNotHeld,
   requeueIfNotHeld,
 } from './production-queue.ts';
 export { addConnectionReconcile, createReconcileQueue, type ReconcileQueue } from './reconcile-queue.ts';

@@ -18,6 +18,8 @@ const RETAKE_DELAY_MS = 1_000;
  */
 export class OneRunPerJobWorker<D = unknown, R = unknown> extends Worker<D, R> {
   readonly #runs = new Map<string, Promise<unknown>>();
+  /** Before BullMQ fails a job without running it (stalled past maxStalledCount): the processor never sees it. */
+  beforeUnrunFailure: ((job: Job<D, R>) => Promise<unknown>) | undefined;
 
   override async processJob(job: Job<D, R>, token: string, fetchNextCallback?: () => boolean): ReturnType<Worker<D, R>['processJob']> {
     const id = job.id ?? '';
@@ -26,6 +28,7 @@ export class OneRunPerJobWorker<D = unknown, R = unknown> extends Worker<D, R> {
       await job.moveToDelayed(Date.now() + RETAKE_DELAY_MS, token).catch(() => {});
       return undefined;
     }
+    if (job.deferredFailure) await this.beforeUnrunFailure?.(job).catch(() => {});
     const run = super.processJob(job, token, fetchNextCallback);
     this.#runs.set(id, run);
     try {

@@ -70,14 +70,25 @@ export async function addProductionJob(queue: ProductionQueue, job: RequeuedProd
  * instead, or null for the production's own job.
  */
 export async function requeueIfNotHeld(queue: ProductionQueue, job: ProductionJob): Promise<string | null> {
-  const { uuid, owner, reportedStatus, force, receivedAt } = job.data ?? {};
-  // Job data too broken to name its production: the run says so itself (ERR_BAD_JOB).
-  if (typeof uuid !== 'string' || typeof owner?.kind !== 'string') return null;
-  if ((await queue.getDeduplicationJobId(productionDedupId(owner, uuid))) === job.id) return null;
-  await connectionOf(queue).hdel(`${job.queueQualifiedName}:${job.id}`, 'deid');
+  if (!(await releaseIfNotHeld(queue, job))) return null;
+  const { uuid, owner, reportedStatus, force, receivedAt } = job.data;
   // Without its custom_data: what the production has now (pending, or recorded) is newer than this job's.
   const again = await addProductionJob(queue, { uuid, owner, reportedStatus, force, ...(force ? { receivedAt } : {}) });
   return again.id as string;
+}
+
+/**
+ * The first half of requeueIfNotHeld, also for a job BullMQ fails without
+ * running it (stalled too often): true when the job was not the production's
+ * own and has let go of the deduplication id it carried.
+ */
+export async function releaseIfNotHeld(queue: ProductionQueue, job: ProductionJob): Promise<boolean> {
+  const { uuid, owner } = job.data ?? {};
+  // Job data too broken to name its production: the run says so itself (ERR_BAD_JOB).
+  if (typeof uuid !== 'string' || typeof owner?.kind !== 'string') return false;
+  if ((await queue.getDeduplicationJobId(productionDedupId(owner, uuid))) === job.id) return false;
+  await connectionOf(queue).hdel(`${job.queueQualifiedName}:${job.id}`, 'deid');
+  return true;
 }
 
 /** What repeats left for the production's next run (a replay's force, a newer custom_data), not yet done with. */

@@ -9,6 +9,7 @@ import {
   type ProductionJobResult,
   QUEUES,
   readPendingRepeats,
+  releaseIfNotHeld,
   requeueIfNotHeld,
 } from '@auphonic-bridge/queue';
 import { ConfigError, type Logger, type Service } from '@auphonic-bridge/runtime';
@@ -82,6 +83,8 @@ export class WorkerService implements Service {
       ...PRODUCTION_RETENTION,
       settings: { backoffStrategy: (attemptsMade, _type, err) => backoffDelay(attemptsMade, err, config.backoff) },
     });
+    // One retried by hand lets go of the deduplication id it carries, which BullMQ's failing it would act on.
+    this.#worker.beforeUnrunFailure = (job) => releaseIfNotHeld(productions, job);
     // Lost its lock (Redis away, the loop stalled): another worker may hold the job now, so stop writing its files.
     this.#worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const id of jobIds) this.#worker.cancelJob(id, CANCEL.lockLost);

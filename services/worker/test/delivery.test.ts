@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
 import { addProductionJob } from '@auphonic-bridge/queue';
 import { waitFor } from '@auphonic-bridge/testing';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
 
 describe('delivery: each output meets its own fate', () => {
@@ -263,10 +263,15 @@ describe('delivery: a connection is re-authorised only when Auphonic itself refu
 
 describe('delivery: retries last for RETRY_FOR, not for a count of attempts', () => {
   let f: WorkerFixture;
+  let redis: Redis;
   before(async () => {
     f = await startFixture();
+    redis = new Redis(f.redis.url.toString());
   });
-  after(() => f.close());
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
 
   it('rides out an outage longer than ten attempts and then stores the production', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '60s', REQUEST_RETRIES: '0' });
@@ -323,41 +328,47 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     });
   }
 
-  it('retried by hand while another job of the production runs, is folded into it and never runs beside it', async () => {
-    const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
-    const p = await f.sim.addProduction({ files: [{ filename: 'busy.mp3', content: bytes(200_000, 78) }] });
-    f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
-    const gaveUp = await f.enqueue(p.uuid);
-    assert.equal((await f.settled(gaveUp)).state, 'failed');
-    f.sim.clearFaults();
-    // A webhook's job that takes two seconds, and a repeat while it runs (BullMQ keeps a run for after it).
-    f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 100_000, times: 1, uuid: p.uuid });
-    const running = await f.enqueue(p.uuid);
-    await waitFor(async () => (await running.getState()) === 'active', "the webhook's job to run");
-    await f.enqueue(p.uuid);
-    await (await f.queue.getJob(gaveUp.id as string))?.retry('failed');
-    let most = 0;
-    await waitFor(
-      async () => {
-        // The retried job itself is active a moment, only to queue the production anew.
-        const mine = async (states: Array<'active' | 'waiting' | 'delayed'>) =>
-          (await f.queue.getJobs(states)).filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id).length;
-        most = Math.max(most, await mine(['active']));
-        return (await mine(['active', 'waiting', 'delayed'])) === 0;
-      },
-      'every job of the production to be done',
-      20_000,
-    );
-    assert.equal(most, 1, 'one job of the production at work at a time');
-    const outcomes = (await f.queue.getJobs(['completed', 'failed']))
-      .filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id)
-      .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0))
-      .map((j) => j.returnvalue?.outcome ?? j.failedReason);
-    assert.deepEqual(outcomes, ['complete', 'unchanged'], "the webhook's job stored it; the run after it found it stored");
-    const retried = await f.settled(gaveUp);
-    assert.deepEqual([retried.result?.outcome, retried.result?.requeuedAs], ['requeued', running.id]);
-    await worker.destroy();
-  });
+  // BullMQ fails a job that stalled too often without running it: "unrun" stands for that (its deferred failure set, as
+  // moveStalledJobsToWait sets it), where the processor never sees the job.
+  for (const how of ['run', 'unrun'] as const) {
+    it(`retried by hand while another job of the production runs, ${how === 'run' ? 'is folded into it' : 'and failed unrun'}, never runs a job beside it`, async () => {
+      const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+      const p = await f.sim.addProduction({ files: [{ filename: 'busy.mp3', content: bytes(200_000, how === 'run' ? 78 : 79) }] });
+      f.sim.inject({ target: 'details', kind: 'flaky', rate: 1, statuses: [503], uuid: p.uuid });
+      const gaveUp = await f.enqueue(p.uuid);
+      assert.equal((await f.settled(gaveUp)).state, 'failed');
+      f.sim.clearFaults();
+      // A webhook's job that takes two seconds, and a repeat while it runs (BullMQ keeps a run for after it).
+      f.sim.inject({ target: 'storage', kind: 'slow', bytesPerSecond: 100_000, times: 1, uuid: p.uuid });
+      const running = await f.enqueue(p.uuid);
+      await waitFor(async () => (await running.getState()) === 'active', "the webhook's job to run");
+      await f.enqueue(p.uuid);
+      if (how === 'unrun') await redis.hset(`${f.redis.prefix}:productions:${gaveUp.id}`, 'defa', 'job stalled more than allowable limit');
+      await (await f.queue.getJob(gaveUp.id as string))?.retry('failed');
+      let most = 0;
+      await waitFor(
+        async () => {
+          // The retried job itself is active a moment, only to queue the production anew.
+          const mine = async (states: Array<'active' | 'waiting' | 'delayed'>) =>
+            (await f.queue.getJobs(states)).filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id).length;
+          most = Math.max(most, await mine(['active']));
+          return (await mine(['active', 'waiting', 'delayed'])) === 0;
+        },
+        'every job of the production to be done',
+        20_000,
+      );
+      assert.equal(most, 1, 'one job of the production at work at a time');
+      const outcomes = (await f.queue.getJobs(['completed', 'failed']))
+        .filter((j) => j.data.uuid === p.uuid && j.id !== gaveUp.id)
+        .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0))
+        .map((j) => j.returnvalue?.outcome ?? j.failedReason);
+      assert.deepEqual(outcomes, ['complete', 'unchanged'], "the webhook's job stored it; the run after it found it stored");
+      const retried = await f.settled(gaveUp);
+      if (how === 'run') assert.deepEqual([retried.result?.outcome, retried.result?.requeuedAs], ['requeued', running.id]);
+      else assert.equal(retried.state, 'failed');
+      await worker.destroy();
+    });
+  }
 
   it('gives up over a partial record: made final, its stored file and failed output kept, the error beside', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '3s', REQUEST_RETRIES: '0' });
