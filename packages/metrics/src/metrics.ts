@@ -87,7 +87,7 @@ export function workerMetrics(registry: Registry, queues: string[]) {
   const metrics = {
     jobsProcessed: new Counter({
       name: `${P}jobs_processed_total`,
-      help: 'Jobs finished, by outcome (completed, failed, released)',
+      help: 'Jobs finished, by outcome (completed, failed, released; requeued: retried by hand, queued anew as another job)',
       labelNames: ['queue', 'outcome'],
       registers: [registry],
     }),

@@ -10,6 +10,8 @@ export function observeJobs(worker: Worker<ProductionJobData, ProductionJobResul
   const duration = (job: { processedOn?: number; finishedOn?: number }) =>
     ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000;
   worker.on('completed', (job) => {
+    // Not the production's own job (retried by hand): queued anew, the production's work counted there.
+    if (job.returnvalue?.outcome === 'requeued') return void metrics.jobsProcessed.inc({ queue, outcome: 'requeued' });
     metrics.jobsProcessed.inc({ queue, outcome: 'completed' });
     metrics.jobDuration.observe({ queue, outcome: 'completed' }, duration(job));
   });

@@ -324,6 +324,8 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
       const done = await f.queue.getJob(again.id as string);
       assert.ok((done?.attemptsMade ?? 0) >= 2, `rode out the 503 with a retry (${done?.attemptsMade} attempts)`);
       assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'again.mp3')), content);
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+      assert.match(metrics, /^auphonic_bridge_jobs_processed_total\{queue="productions",outcome="requeued"[^}]*\} 1$/m);
       await worker.destroy();
     });
   }
