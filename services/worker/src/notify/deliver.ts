@@ -2,7 +2,7 @@ import type { ConnectionStore } from '@auphonic-bridge/connections';
 import type { NotificationJobData, Owner } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, guardedLookup, type Logger } from '@auphonic-bridge/runtime';
 import { type Job, UnrecoverableError } from 'bullmq';
-import got from 'got';
+import got, { type Got } from 'got';
 import { signedHeaders } from './signature.ts';
 
 export interface NotifySettings {
@@ -44,7 +44,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     retry: { limit: 0 },
     throwHttpErrors: false,
     followRedirect: false,
-    timeout: { connect: 10_000, response: deps.settings.timeoutMs, socket: deps.settings.timeoutMs },
+    // A whole attempt is bounded, not only the wait for each byte: the answer's body is never read (below).
+    timeout: {
+      connect: 10_000,
+      response: deps.settings.timeoutMs,
+      socket: deps.settings.timeoutMs,
+      request: 10_000 + deps.settings.timeoutMs,
+    },
     dnsLookup: guardedLookup({ allowPrivate: deps.settings.allowPrivate }) as never,
   });
   return async (job: Job<NotificationJobData>): Promise<{ status: number }> => {
@@ -74,7 +80,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
     let status: number;
     try {
-      const res = await http.post(url, {
+      status = await statusOf(http, url, {
         body,
         headers: {
           'content-type': 'application/json',
@@ -82,7 +88,6 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
           ...signedHeaders(deps.settings.keys, id, body),
         },
       });
-      status = res.statusCode;
     } catch (err) {
       // got keeps the lookup's code: the guard refused the address the name resolved to.
       if ((err as { code?: string }).code === 'ERR_OUTBOUND_URL') return fail((err as Error).message, true);
@@ -96,4 +101,21 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     if (status === 410) return fail('the receiver answered 410 Gone', true);
     return fail(`the receiver answered HTTP ${status}`, false);
   };
+}
+
+/**
+ * The receiver's status, its body left unread: a receiver that trickles an
+ * answer, or sends a huge one, would otherwise hold a delivery slot (and
+ * the worker's memory) as long as it liked.
+ */
+function statusOf(http: Got, url: URL, options: { body: string; headers: Record<string, string> }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.stream.post(url, options);
+    request.once('response', (response: { statusCode: number }) => {
+      resolve(response.statusCode);
+      request.destroy();
+    });
+    // Kept: an error may follow the destroy, and is of no account once the status is in.
+    request.on('error', reject);
+  });
 }

@@ -1,0 +1,74 @@
+// One delivery against receivers that misbehave after their status line: the status decides, the body is never read.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { NotificationJobData } from '@auphonic-bridge/queue';
+import { createLogger } from '@auphonic-bridge/runtime';
+import type { Job } from 'bullmq';
+import { createDeliveryProcessor } from '../src/notify/deliver.ts';
+
+const MiB = 1 << 20;
+
+describe('a notification whose receiver answers 200, then', () => {
+  const answers: Record<string, (res: ServerResponse) => void> = {
+    // A byte every half second, for ever: each byte restarts an idle timeout.
+    trickles: (res) => {
+      const timer = setInterval(() => res.write('x'), 500);
+      res.on('close', () => clearInterval(timer));
+      res.write('x');
+    },
+    // 256 MiB as fast as it goes.
+    floods: (res) => {
+      const chunk = Buffer.alloc(MiB, 0x61);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 256 && !res.destroyed) {
+          sent += 1;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    },
+  };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      answers[req.url?.slice(1) ?? '']?.(res);
+    });
+  });
+  before(async () => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  for (const how of Object.keys(answers)) {
+    it(`${how}: is delivered at its status, its body not waited for nor held`, async () => {
+      const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/${how}`);
+      const deliver = createDeliveryProcessor({
+        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
+        connections: null,
+        log: createLogger({ service: 'test', level: 'silent' }),
+      });
+      const job = {
+        data: { id: 'msg_misbehaving', type: 'production.stored', owner: { kind: 'account' }, body: '{}' },
+        timestamp: Date.now(),
+      } as unknown as Job<NotificationJobData>;
+      const rss = process.memoryUsage().rss;
+      const started = Date.now();
+      const outcome = await Promise.race([
+        deliver(job),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000).unref()),
+      ]);
+      assert.deepEqual(outcome, { status: 200 }, `after ${Date.now() - started} ms`);
+      const grew = (process.memoryUsage().rss - rss) / MiB;
+      assert.ok(grew < 64, `the worker's memory grew ${grew.toFixed(0)} MiB`);
+    });
+  }
+});
