@@ -169,6 +169,8 @@ export class DirectoryDriver implements StorageDriver {
     }
     const fh = await open(temp, resumed > 0 ? 'r+' : 'wx');
     try {
+      // Never past the file's end: a checkpoint ahead of its data (lost in a crash) would resume over zeros.
+      if (resumed > 0) resumed = Math.min(resumed, (await fh.stat()).size);
       if (resumed > 0) await fh.truncate(resumed);
       const ck = await open(checkpoint, 'w');
       return new FileUpload(fh, ck, { temp, checkpoint, finalPath, resumed });
@@ -284,7 +286,8 @@ class FileUpload implements Upload {
 
   /** Every byte below the lowest write still in flight is written: that much a successor may keep. */
   #maybeCheckpoint(): void {
-    if (!this.#ck || this.#checkpointing || this.#done) return;
+    // After a failed write, no later checkpoint may cover the bytes it did not write.
+    if (!this.#ck || this.#checkpointing || this.#done || this.#failure !== undefined) return;
     let safe = this.#written;
     for (const position of this.#pending.keys()) safe = Math.min(safe, position);
     if (safe - this.#checkpointed < CHECKPOINT_EVERY) return;
@@ -327,6 +330,11 @@ class FileUpload implements Upload {
 
   async restart(): Promise<void> {
     await this.#drain();
+    // A worker that lost its lock may still hold the file its successor claimed (renamed) since: not its to cut.
+    const [mine, there] = await Promise.all([this.#handle().stat(), stat(this.#paths.temp).catch(() => null)]);
+    if (!there || there.ino !== mine.ino || there.dev !== mine.dev) {
+      throw new StorageError('ERR_STORAGE_UNAVAILABLE', 'the temporary file was taken over by another worker', { retryable: true });
+    }
     await this.#handle().truncate(0);
     this.#written = 0;
     this.#syncedFrom = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdtemp, open, readdir, rm, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readdir, rm, truncate, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -47,6 +47,39 @@ describe('DirectoryDriver', () => {
     const other = await driver.createUpload('account/u2/other.wav', { resumeId: 'another-output' });
     assert.equal(other.bytesWritten, 0, 'another id starts at 0');
     await other.abort();
+    await dead.abort();
+  });
+
+  /** An upload of 9 MiB under `resumeId`, its checkpoint written, left as a worker that died (or lost its lock) leaves it. */
+  const deadUpload = async (key: string, resumeId: string) => {
+    const bytes = randomBytes(9 * 1024 * 1024);
+    const dead = await driver.createUpload(key, { resumeId });
+    for (let at = 0; at < bytes.length; at += 64 * 1024) await dead.write(bytes.subarray(at, at + 64 * 1024));
+    await new Promise((r) => setTimeout(r, 100)); // the checkpoint is written behind the writes
+    const prefix = createHash('sha256').update(resumeId).digest('hex').slice(0, 32);
+    const part = (await readdir(join(root, '.incoming'))).find((n) => n.startsWith(prefix) && n.endsWith('.part')) ?? '';
+    return { bytes, dead, part: join(root, '.incoming', part) };
+  };
+
+  it('takes over no further than the file holds, whatever its checkpoint says (data lost in a crash)', async () => {
+    const { bytes, dead, part } = await deadUpload('account/u5/short.wav', 'short-output');
+    await truncate(part, 5 * 1024 * 1024);
+    const next = await driver.createUpload('account/u5/short.wav', { resumeId: 'short-output' });
+    assert.ok(next.bytesWritten <= 5 * 1024 * 1024, `took over ${next.bytesWritten} bytes of a 5 MiB file`);
+    const back: Buffer[] = [];
+    for await (const chunk of next.readBack()) back.push(chunk);
+    assert.ok(Buffer.concat(back).equals(bytes.subarray(0, next.bytesWritten)), 'no zeros given back to hash');
+    await next.abort();
+    await dead.abort();
+  });
+
+  it('lets a worker that lost its lock not cut the file its successor took over', async () => {
+    const { bytes, dead } = await deadUpload('account/u6/claimed.wav', 'claimed-output');
+    const next = await driver.createUpload('account/u6/claimed.wav', { resumeId: 'claimed-output' });
+    await assert.rejects(dead.restart(), /taken over by another worker/);
+    await next.write(bytes.subarray(next.bytesWritten));
+    await next.commit();
+    assert.deepEqual(await driver.stat('account/u6/claimed.wav'), { size: bytes.length });
     await dead.abort();
   });
 
