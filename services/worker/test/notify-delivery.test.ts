@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { NotificationJobData } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
+import { redisSpace, type TestRedisSpace } from '@auphonic-bridge/testing';
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createDeliveryProcessor } from '../src/notify/deliver.ts';
 
 const MiB = 1 << 20;
@@ -71,4 +74,44 @@ describe('a notification whose receiver answers 200, then', () => {
       assert.ok(grew < 64, `the worker's memory grew ${grew.toFixed(0)} MiB`);
     });
   }
+});
+
+describe("a connection's notification once the connection is deleted", () => {
+  let space: TestRedisSpace;
+  let redis: Redis;
+  before(async () => {
+    space = await redisSpace();
+    redis = new Redis(space.url.toString());
+  });
+  after(async () => {
+    redis.disconnect();
+    await space.close();
+  });
+
+  it("is dropped, not sent to the account's NOTIFY_URL", async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests += 1;
+      req.resume();
+      res.writeHead(204).end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/account`);
+      const deliver = createDeliveryProcessor({
+        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
+        connections: new ConnectionStore(redis, new Sealer(Buffer.alloc(32, 7)), { keyPrefix: `${space.prefix}:bridge:` }),
+        log: createLogger({ service: 'test', level: 'silent' }),
+      });
+      const job = {
+        data: { id: 'msg_deleted', type: 'production.stored', owner: { kind: 'connection', id: 'DeletedConnectionXXXXX' }, body: '{}' },
+        timestamp: Date.now(),
+      } as unknown as Job<NotificationJobData>;
+      assert.deepEqual(await deliver(job), { status: 0 });
+      assert.equal(requests, 0);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -25,9 +25,11 @@ export interface DeliveryDeps {
 
 /** Where an owner's events go, or null when nobody listens. */
 export async function targetOf(deps: Pick<DeliveryDeps, 'settings' | 'connections'>, owner: Owner): Promise<string | null> {
-  if (owner.kind === 'connection') {
-    const connection = await deps.connections?.get(owner.id);
-    if (connection?.notifyUrl) return connection.notifyUrl;
+  if (owner.kind === 'connection' && deps.connections) {
+    const connection = await deps.connections.get(owner.id);
+    // Deleted: its productions' events are nobody's now, least of all the account's endpoint.
+    if (!connection) return null;
+    if (connection.notifyUrl) return connection.notifyUrl;
   }
   return deps.settings.url?.toString() ?? null;
 }
@@ -69,7 +71,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     };
     const target = await targetOf(deps, owner);
     if (!target) {
-      log.info('nobody listens any more (no notify URL): dropped');
+      log.info('nobody listens any more (no notify URL, or the connection was deleted): dropped');
       return { status: 0 };
     }
     let url: URL;
