@@ -76,6 +76,37 @@ describe('a notification whose receiver answers 200, then', () => {
   }
 });
 
+describe('a notification whose receiver answers 503 with Retry-After', () => {
+  it("is tried again no sooner than the receiver asked (the backoff honours the error's retryAfterMs)", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'retry-after': '120' }).end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/busy`);
+      const deliver = createDeliveryProcessor({
+        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
+        connections: null,
+        log: createLogger({ service: 'test', level: 'silent' }),
+      });
+      const job = {
+        data: { id: 'msg_busy', type: 'production.stored', owner: { kind: 'account' }, body: '{}' },
+        timestamp: Date.now(),
+      } as unknown as Job<NotificationJobData>;
+      const err = await deliver(job).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.match(String(err), /HTTP 503/);
+      assert.equal((err as { retryAfterMs?: number }).retryAfterMs, 120_000);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("a connection's notification once the connection is deleted", () => {
   let space: TestRedisSpace;
   let redis: Redis;

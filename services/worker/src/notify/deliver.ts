@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
 import type { NotificationJobData, Owner } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, guardedLookup, type Logger } from '@auphonic-bridge/runtime';
@@ -59,7 +60,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const { id, body, owner, type } = job.data;
     const log = deps.log.child({ notification: id, type, owner });
     const lastChance = Date.now() - job.timestamp >= deps.settings.retryForMs;
-    const fail = (reason: string, permanent: boolean): never => {
+    const fail = (reason: string, permanent: boolean, retryAfterMs?: number): never => {
       if (permanent || lastChance) {
         deps.onOutcome?.(permanent ? 'gone' : 'given-up');
         log.warn({ final: true }, `notification not delivered: ${reason}`);
@@ -67,7 +68,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       }
       deps.onOutcome?.('failed');
       log.warn({ final: false }, `notification not delivered, tried again later: ${reason}`);
-      throw new Error(reason);
+      // The receiver's Retry-After, which the backoff honours (up to an hour).
+      throw Object.assign(new Error(reason), { retryAfterMs });
     };
     const target = await targetOf(deps, owner);
     if (!target) {
@@ -81,15 +83,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       return fail(`notify URL refused: ${(err as Error).message}`, true);
     }
     let status: number;
+    let retryAfter: string | undefined;
     try {
-      status = await statusOf(http, url, {
+      ({ status, retryAfter } = await statusOf(http, url, {
         body,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'auphonic-bridge/0.1',
           ...signedHeaders(deps.settings.keys, id, body),
         },
-      });
+      }));
     } catch (err) {
       // got keeps the lookup's code: the guard refused the address the name resolved to.
       if ((err as { code?: string }).code === 'ERR_OUTBOUND_URL') return fail((err as Error).message, true);
@@ -101,7 +104,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       return { status };
     }
     if (status === 410) return fail('the receiver answered 410 Gone', true);
-    return fail(`the receiver answered HTTP ${status}`, false);
+    return fail(`the receiver answered HTTP ${status}`, false, parseRetryAfter(retryAfter));
   };
 }
 
@@ -110,11 +113,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
  * answer, or sends a huge one, would otherwise hold a delivery slot (and
  * the worker's memory) as long as it liked.
  */
-function statusOf(http: Got, url: URL, options: { body: string; headers: Record<string, string> }): Promise<number> {
+function statusOf(
+  http: Got,
+  url: URL,
+  options: { body: string; headers: Record<string, string> },
+): Promise<{ status: number; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const request = http.stream.post(url, options);
-    request.once('response', (response: { statusCode: number }) => {
-      resolve(response.statusCode);
+    request.once('response', (response: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+      const retryAfter = response.headers['retry-after'];
+      resolve({ status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter });
       request.destroy();
     });
     // Kept: an error may follow the destroy, and is of no account once the status is in.
