@@ -13,6 +13,17 @@ import { createDeliveryProcessor } from '../src/notify/deliver.ts';
 
 const MiB = 1 << 20;
 
+/** The delivery processor as the worker makes it, and one event's job for it. */
+function oneDelivery(url: URL, connections: ConnectionStore | null, id: string, owner: NotificationJobData['owner']) {
+  const deliver = createDeliveryProcessor({
+    settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
+    connections,
+    log: createLogger({ service: 'test', level: 'silent' }),
+  });
+  const job = { data: { id, type: 'production.stored', owner, body: '{}' }, timestamp: Date.now() } as unknown as Job<NotificationJobData>;
+  return { deliver, job };
+}
+
 describe('a notification whose receiver answers 200, then', () => {
   const answers: Record<string, (res: ServerResponse) => void> = {
     // A byte every half second, for ever: each byte restarts an idle timeout.
@@ -54,15 +65,7 @@ describe('a notification whose receiver answers 200, then', () => {
   for (const how of Object.keys(answers)) {
     it(`${how}: is delivered at its status, its body not waited for nor held`, async () => {
       const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/${how}`);
-      const deliver = createDeliveryProcessor({
-        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
-        connections: null,
-        log: createLogger({ service: 'test', level: 'silent' }),
-      });
-      const job = {
-        data: { id: 'msg_misbehaving', type: 'production.stored', owner: { kind: 'account' }, body: '{}' },
-        timestamp: Date.now(),
-      } as unknown as Job<NotificationJobData>;
+      const { deliver, job } = oneDelivery(url, null, 'msg_misbehaving', { kind: 'account' });
       const rss = process.memoryUsage().rss;
       const started = Date.now();
       const outcome = await Promise.race([
@@ -86,15 +89,7 @@ describe('a notification whose receiver answers 503 with Retry-After', () => {
     await once(server, 'listening');
     try {
       const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/busy`);
-      const deliver = createDeliveryProcessor({
-        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
-        connections: null,
-        log: createLogger({ service: 'test', level: 'silent' }),
-      });
-      const job = {
-        data: { id: 'msg_busy', type: 'production.stored', owner: { kind: 'account' }, body: '{}' },
-        timestamp: Date.now(),
-      } as unknown as Job<NotificationJobData>;
+      const { deliver, job } = oneDelivery(url, null, 'msg_busy', { kind: 'account' });
       const err = await deliver(job).then(
         () => null,
         (e: unknown) => e,
@@ -130,15 +125,12 @@ describe("a connection's notification once the connection is deleted", () => {
     await once(server, 'listening');
     try {
       const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/account`);
-      const deliver = createDeliveryProcessor({
-        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 86_400_000, timeoutMs: 1_000, concurrency: 1 },
-        connections: new ConnectionStore(redis, new Sealer(Buffer.alloc(32, 7)), { keyPrefix: `${space.prefix}:bridge:` }),
-        log: createLogger({ service: 'test', level: 'silent' }),
-      });
-      const job = {
-        data: { id: 'msg_deleted', type: 'production.stored', owner: { kind: 'connection', id: 'DeletedConnectionXXXXX' }, body: '{}' },
-        timestamp: Date.now(),
-      } as unknown as Job<NotificationJobData>;
+      const { deliver, job } = oneDelivery(
+        url,
+        new ConnectionStore(redis, new Sealer(Buffer.alloc(32, 7)), { keyPrefix: `${space.prefix}:bridge:` }),
+        'msg_deleted',
+        { kind: 'connection', id: 'DeletedConnectionXXXXX' },
+      );
       assert.deepEqual(await deliver(job), { status: 0 });
       assert.equal(requests, 0);
     } finally {
