@@ -94,9 +94,12 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         });
         // A final record told again is not counted again.
         if (recorded) opts.onRecorded?.(recorded);
+        if (eventLost) {
+          // Its record stands; the next attempt only queues its event again (the same webhook-id).
+          log.warn({ code, final: false }, `gave up and recorded why; its event is queued on the next attempt: ${(err as Error).message}`);
+          throw eventLost;
+        }
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
-        // Its record stands; the next attempt only queues its event again (the same webhook-id).
-        if (eventLost) throw eventLost;
         throw giveUp(err);
       }
       log.warn({ code, final: false }, `attempt failed: ${(err as Error).message}`);
