@@ -30,7 +30,7 @@ export const CONTRACT: Record<string, MetricSpec> = {
   auphonic_bridge_reconcile_recovered_total: { type: 'counter', labels: { owner_kind: ['account', 'connection'] } },
   auphonic_bridge_reconcile_skipped_total: { type: 'counter', labels: { owner_kind: ['account', 'connection'] } },
   auphonic_bridge_storage_swept_total: { type: 'counter', labels: {} },
-  auphonic_bridge_notifications_total: { type: 'counter', labels: { outcome: ['delivered', 'failed', 'gone', 'given-up'] } },
+  auphonic_bridge_notifications_total: { type: 'counter', labels: { outcome: ['delivered', 'failed', 'gone', 'given-up', 'deferred'] } },
   auphonic_bridge_auphonic_request_duration_seconds: { type: 'histogram', labels: { operation: null, status_code: null } },
 };
 

@@ -125,7 +125,7 @@ export function workerMetrics(registry: Registry, queues: string[]) {
     }),
     notificationsSent: new Counter({
       name: `${P}notifications_total`,
-      help: "Deliveries of events to the host's system, by outcome (delivered, failed and retried, gone: 410 or refused, given-up)",
+      help: "Deliveries of events to the host's system, by outcome (delivered, failed and retried, gone: 410 or refused, given-up, deferred: put off, untried, while its receiver does not answer in time)",
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -152,7 +152,7 @@ export function workerMetrics(registry: Registry, queues: string[]) {
     metrics.reconcileRecovered.inc({ owner_kind: kind }, 0);
     metrics.reconcileSkipped.inc({ owner_kind: kind }, 0);
   }
-  for (const outcome of ['delivered', 'failed', 'gone', 'given-up']) metrics.notificationsSent.inc({ outcome }, 0);
+  for (const outcome of ['delivered', 'failed', 'gone', 'given-up', 'deferred']) metrics.notificationsSent.inc({ outcome }, 0);
   return metrics;
 }
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { addProductionJob } from '@auphonic-bridge/queue';
+import { addNotification, addProductionJob, createNotificationQueue } from '@auphonic-bridge/queue';
 import { guardedLookup } from '@auphonic-bridge/runtime';
 import { spawnService, waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
@@ -211,6 +211,68 @@ describe('notifications to the host (Standard Webhooks, checked with the referen
     } finally {
       await worker.destroy();
       await host.close();
+    }
+  });
+
+  it("keeps a receiver that stopped answering to one attempt at a time: the other receivers' events do not wait behind its backlog", async () => {
+    // The connection's receiver takes requests and answers none until told to; `atArrival` is how many of its requests were open as each came.
+    let answering = false;
+    const open = new Set<ServerResponse>();
+    const atArrival: number[] = [];
+    const answered: string[] = [];
+    const stuck = createServer((req, res) => {
+      req.resume();
+      if (answering) {
+        answered.push(String(req.headers['webhook-id']));
+        return void res.writeHead(204).end();
+      }
+      open.add(res);
+      atArrival.push(open.size);
+      res.on('close', () => open.delete(res));
+    });
+    stuck.listen(0, '127.0.0.1');
+    await once(stuck, 'listening');
+    const account = await receiver();
+    const KEY = Buffer.alloc(32, 14);
+    const { redis, store, connectionId } = await connectUser(f, KEY, 'stuck');
+    await store.update(connectionId, { notifyUrl: `http://127.0.0.1:${(stuck.address() as { port: number }).port}/hook?token=abc` });
+    const notifications = createNotificationQueue(redis, { prefix: f.redis.prefix });
+    const event = (id: string, owner: { kind: 'account' } | { kind: 'connection'; id: string }) =>
+      addNotification(notifications, { id, type: 'production.stored', owner, body: JSON.stringify({ id }) });
+    // The stuck receiver's backlog first, in the queue's order.
+    for (let i = 0; i < 10; i++) await event(`msg_stuck${i}`, { kind: 'connection', id: connectionId });
+    for (let i = 0; i < 4; i++) await event(`msg_account${i}`, { kind: 'account' });
+    const worker = await f.startWorker({
+      NOTIFY_URL: account.url,
+      NOTIFY_SECRET: NEW,
+      NOTIFY_ALLOW_PRIVATE: 'true',
+      NOTIFY_CONCURRENCY: '2',
+      NOTIFY_TIMEOUT_MS: '400',
+      ENCRYPTION_KEY: KEY.toString('hex'),
+    });
+    try {
+      await waitFor(() => account.received.length >= 4, "the account's events", 20_000);
+      // Both slots took the stuck receiver's first two; after their timeouts, one of its events at a time.
+      // Without the gate all ten (two at a time) came before any of the account's.
+      assert.ok(atArrival.length <= 5, `the stuck receiver got ${atArrival.length} attempts before the others' events went out`);
+      assert.deepEqual(
+        atArrival.slice(2).filter((n) => n > 1),
+        [],
+        `open requests at the stuck receiver as each came: ${atArrival.join(', ')}`,
+      );
+      assert.match(f.logs.text, /notification receiver not answering in time/);
+      assert.ok(!f.logs.text.includes('token=abc'), "the receiver's URL beyond its origin is not logged");
+      // It answers again: its put-off events all go out.
+      answering = true;
+      await waitFor(() => new Set(answered).size >= 10, "the stuck receiver's events once it answers", 30_000);
+      assert.match(f.logs.text, /notification receiver answering again/);
+    } finally {
+      await worker.destroy();
+      await notifications.close();
+      redis.disconnect();
+      for (const res of open) res.destroy();
+      stuck.close();
+      await account.close();
     }
   });
 

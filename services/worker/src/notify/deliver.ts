@@ -2,8 +2,9 @@ import { parseRetryAfter } from '@auphonic-bridge/auphonic';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
 import type { NotificationJobData, Owner } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, guardedLookup, type Logger } from '@auphonic-bridge/runtime';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import got, { type Got } from 'got';
+import { ReceiverGate } from './receiver-gate.ts';
 import { signedHeaders } from './signature.ts';
 
 export interface NotifySettings {
@@ -21,8 +22,11 @@ export interface DeliveryDeps {
   settings: NotifySettings;
   connections: ConnectionStore | null;
   log: Logger;
-  onOutcome?: (outcome: 'delivered' | 'failed' | 'gone' | 'given-up') => void;
+  onOutcome?: (outcome: NotificationOutcome) => void;
 }
+
+/** `deferred`: put off, not tried, while its receiver is unresponsive (receiver-gate.ts). */
+export type NotificationOutcome = 'delivered' | 'failed' | 'gone' | 'given-up' | 'deferred';
 
 /** Where an owner's events go, or null when nobody listens. */
 export async function targetOf(deps: Pick<DeliveryDeps, 'settings' | 'connections'>, owner: Owner): Promise<string | null> {
@@ -40,7 +44,8 @@ export async function targetOf(deps: Pick<DeliveryDeps, 'settings' | 'connection
  * webhook-timestamp (this attempt's) and webhook-signature. 2xx: delivered.
  * 410: the receiver says stop. Anything else, a timeout or a refused
  * connection: tried again with backoff for NOTIFY_RETRY_FOR. A redirect is a
- * failure (it would lead where the URL check did not look).
+ * failure (it would lead where the URL check did not look). While a
+ * receiver does not answer in time, its events go one at a time (ReceiverGate).
  */
 export function createDeliveryProcessor(deps: DeliveryDeps) {
   const http = got.extend({
@@ -56,7 +61,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     },
     dnsLookup: guardedLookup({ allowPrivate: deps.settings.allowPrivate }) as never,
   });
-  return async (job: Job<NotificationJobData>): Promise<{ status: number }> => {
+  // The origin only: a notify URL's path or query may carry the receiver's own token.
+  const gate = new ReceiverGate((origin, unresponsive) =>
+    unresponsive
+      ? deps.log.warn({ receiver: origin }, 'notification receiver not answering in time: its events go one at a time until it answers')
+      : deps.log.info({ receiver: origin }, 'notification receiver answering again'),
+  );
+  return async (job: Job<NotificationJobData>, token?: string): Promise<{ status: number }> => {
     const { id, body, owner, type } = job.data;
     const log = deps.log.child({ notification: id, type, owner });
     const lastChance = Date.now() - job.timestamp >= deps.settings.retryForMs;
@@ -82,8 +93,17 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     } catch (err) {
       return fail(`notify URL refused: ${(err as Error).message}`, true);
     }
+    if (!gate.enter(url.origin)) {
+      if (lastChance) return fail('the receiver has not answered in time since its events were put off', false);
+      // Not an attempt: the slot goes to another receiver's event, and this one comes back in about a timeout.
+      deps.onOutcome?.('deferred');
+      await job.moveToDelayed(Date.now() + Math.round(deps.settings.timeoutMs * (0.5 + Math.random())), token);
+      throw new DelayedError();
+    }
     let status: number;
     let retryAfter: string | undefined;
+    // Whether it answered: null when neither (a refused connection, a DNS failure: quick, no slot held).
+    let answered: boolean | null = null;
     try {
       ({ status, retryAfter } = await statusOf(http, url, {
         body,
@@ -93,10 +113,14 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
           ...signedHeaders(deps.settings.keys, id, body),
         },
       }));
+      answered = true;
     } catch (err) {
+      if ((err as { code?: string }).code === 'ETIMEDOUT') answered = false;
       // got keeps the lookup's code: the guard refused the address the name resolved to.
       if ((err as { code?: string }).code === 'ERR_OUTBOUND_URL') return fail((err as Error).message, true);
       return fail(`no answer (${(err as { code?: string }).code ?? 'error'})`, false);
+    } finally {
+      gate.leave(url.origin, answered);
     }
     if (status >= 200 && status < 300) {
       deps.onOutcome?.('delivered');

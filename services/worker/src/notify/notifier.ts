@@ -11,7 +11,7 @@ import {
 } from '@auphonic-bridge/queue';
 import type { Logger } from '@auphonic-bridge/runtime';
 import type { ProductionRecord } from '../record.ts';
-import { createDeliveryProcessor, type NotifySettings, targetOf } from './deliver.ts';
+import { createDeliveryProcessor, type NotificationOutcome, type NotifySettings, targetOf } from './deliver.ts';
 import { notificationFor } from './event.ts';
 
 /**
@@ -29,7 +29,7 @@ export function createNotifier(
     prefix?: string;
     /** Between tries of one endpoint: from RETRY_BASE_DELAY_MS up to an hour. */
     backoff: BackoffSettings;
-    onOutcome?: (outcome: 'delivered' | 'failed' | 'gone' | 'given-up') => void;
+    onOutcome?: (outcome: NotificationOutcome) => void;
   },
 ) {
   const log = deps.logger.child({ queue: QUEUES.notifications });
