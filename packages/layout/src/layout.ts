@@ -5,6 +5,9 @@ export const RECORD_NAME = 'auphonic-production.json';
 /** The chapters in the Podcasting 2.0 JSON Chapters format, beside the audio. */
 export const CHAPTERS_NAME = 'chapters.json';
 
+/** Where every key of the layout begins (a sweep of abandoned uploads looks there only). */
+export const LAYOUT_ROOTS = ['account', 'connections'] as const;
+
 /** One prefix per owner, then the uuid: `account/<uuid>` or `connections/<id>/<uuid>`. */
 export function productionPrefix(owner: Owner, uuid: string): string {
   return owner.kind === 'account' ? `account/${uuid}` : `connections/${owner.id}/${uuid}`;

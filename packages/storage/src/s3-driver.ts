@@ -37,6 +37,12 @@ export interface S3Settings {
    * much disk the spools may take at once; absent (or 0 bytes): downloads to S3 are never split.
    */
   spool?: { dir: string; maxBytes: number };
+  /**
+   * Where under `prefix` this service's keys begin (the layout's roots): the sweep aborts
+   * abandoned uploads there only, never another application's in a shared bucket or prefix.
+   * Absent: all of `prefix/`.
+   */
+  ownedRoots?: readonly string[];
 }
 
 /**
@@ -101,18 +107,32 @@ export class S3Driver implements StorageDriver {
     await this.sweep();
   }
 
-  /** Aborts the multipart uploads dead workers left (every page of them). Best effort: not every server lists them. */
+  /**
+   * Aborts the multipart uploads dead workers left (every page of them), under this service's
+   * own keys only. Best effort: not every server lists them, and one that cannot be looked at
+   * or aborted now (completed meanwhile, say) is left to the next sweep, not the end of this one.
+   */
   async sweep(now = Date.now()): Promise<number> {
     let aborted = 0;
-    try {
-      for await (const u of this.#multipartUploads(this.#s.prefix || undefined)) {
-        if (!u.Initiated || now - u.Initiated.getTime() <= STALE_UPLOAD_MS) continue;
-        if (now - (await this.#lastPartAt(u.Key, u.UploadId)) <= STALE_UPLOAD_MS) continue;
-        await this.#abortUpload(u.Key, u.UploadId);
-        aborted += 1;
+    // With a trailing slash: prefix 'p' is not 'podcasts-archive/'.
+    const under = this.#s.ownedRoots
+      ? this.#s.ownedRoots.map((root) => `${this.#key(root)}/`)
+      : [this.#s.prefix ? `${this.#s.prefix}/` : ''];
+    for (const prefix of under) {
+      try {
+        for await (const u of this.#multipartUploads(prefix || undefined)) {
+          if (!u.Initiated || now - u.Initiated.getTime() <= STALE_UPLOAD_MS) continue;
+          try {
+            if (now - (await this.#lastPartAt(u.Key, u.UploadId)) <= STALE_UPLOAD_MS) continue;
+            await this.#abortUpload(u.Key, u.UploadId);
+            aborted += 1;
+          } catch {
+            // NoSuchUpload: completed or aborted since the list.
+          }
+        }
+      } catch {
+        // Not implemented by some servers (s3rver); a bucket lifecycle rule does the same (see the README).
       }
-    } catch {
-      // Not implemented by some servers (s3rver); a bucket lifecycle rule does the same (see the README).
     }
     return aborted;
   }

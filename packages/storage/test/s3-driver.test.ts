@@ -333,7 +333,7 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
   // s3rver does not implement ListMultipartUploads nor ListParts, so their answers come from a
   // middleware here: a mock, where the real part cannot run on this machine. The aborts it asks
   // for are recorded, not sent.
-  it('aborts the dead uploads on every page, never one that received a part lately (on any page of its parts)', async () => {
+  it('aborts the dead uploads on every page, never one that received a part lately (on any page of its parts), past one it cannot look at', async () => {
     const now = Date.now();
     const old = new Date(now - 3 * 3600_000);
     const pages: Record<string, { Uploads: Array<{ Key: string; UploadId: string; Initiated: Date }>; next?: string }> = {
@@ -342,6 +342,8 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
         Uploads: [
           { Key: 'p/b', UploadId: 'live-part', Initiated: old },
           { Key: 'p/c', UploadId: 'young', Initiated: new Date(now - 60_000) },
+          // Completed between the list and the look at its parts.
+          { Key: 'p/e', UploadId: 'gone', Initiated: old },
           { Key: 'p/d', UploadId: 'dead-2', Initiated: old },
         ],
       },
@@ -371,6 +373,8 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
           } as never;
         }
         if (context.commandName === 'ListPartsCommand') {
+          if (input.UploadId === 'gone')
+            throw Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });
           // The live upload has more than a page of parts (over 1000): its recent one is on the second.
           if (input.UploadId !== 'live-part') return { output: { Parts: [], $metadata: {} }, response: {} } as never;
           const first = (input as { PartNumberMarker?: string }).PartNumberMarker === undefined;
@@ -389,6 +393,63 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
     );
     assert.equal(await driver.sweep(now), 2);
     assert.deepEqual(aborted, ['dead-1', 'dead-2']);
+  });
+
+  it("looks under this service's own keys only, never another application's in the same bucket", async () => {
+    const old = new Date(Date.now() - 3 * 3600_000);
+    const uploads = ['p/account/u1/a.mp3', 'p/connections/c/u2/b.mp3', 'p/other-app/x', 'podcasts-archive/y', 'elsewhere/z'];
+    const listed: string[] = [];
+    const aborted: string[] = [];
+    const driver = (prefix: string, ownedRoots?: string[]) => {
+      const d = new S3Driver(
+        {
+          bucket: 'b',
+          prefix,
+          endpoint: 'http://127.0.0.1:9',
+          region: 'us-east-1',
+          forcePathStyle: true,
+          partSize: 5 * 1024 * 1024,
+          concurrency: 1,
+          timeouts: { connectMs: 100, socketMs: 100, requestMs: 100 },
+          ...(ownedRoots ? { ownedRoots } : {}),
+        },
+        { credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
+      );
+      d.client.middlewareStack.add(
+        (_next, context) => async (args) => {
+          const input = args.input as { Prefix?: string; Key?: string };
+          if (context.commandName === 'ListMultipartUploadsCommand') {
+            listed.push(input.Prefix ?? '(none)');
+            // As S3 lists: the keys that begin with the prefix.
+            const Uploads = uploads.filter((k) => k.startsWith(input.Prefix ?? '')).map((Key) => ({ Key, UploadId: Key, Initiated: old }));
+            return { output: { Uploads, IsTruncated: false, $metadata: {} }, response: {} } as never;
+          }
+          if (context.commandName === 'ListPartsCommand') return { output: { Parts: [], $metadata: {} }, response: {} } as never;
+          if (context.commandName === 'AbortMultipartUploadCommand') {
+            aborted.push(input.Key ?? '');
+            return { output: { $metadata: {} }, response: {} } as never;
+          }
+          throw new Error(`unexpected ${context.commandName}`);
+        },
+        { step: 'initialize', name: 'stub' },
+      );
+      return d;
+    };
+    await driver('p', ['account', 'connections']).sweep();
+    assert.deepEqual(listed, ['p/account/', 'p/connections/']);
+    assert.deepEqual(aborted, ['p/account/u1/a.mp3', 'p/connections/c/u2/b.mp3']);
+    listed.length = 0;
+    aborted.length = 0;
+    await driver('p').sweep();
+    assert.deepEqual(
+      [listed, aborted],
+      [['p/'], ['p/account/u1/a.mp3', 'p/connections/c/u2/b.mp3', 'p/other-app/x']],
+      "not 'podcasts-archive/'",
+    );
+    listed.length = 0;
+    aborted.length = 0;
+    await driver('', ['account', 'connections']).sweep();
+    assert.deepEqual(listed, ['account/', 'connections/'], 'no prefix: still not the whole bucket');
   });
 });
 

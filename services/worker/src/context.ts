@@ -1,4 +1,5 @@
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
+import { LAYOUT_ROOTS } from '@auphonic-bridge/layout';
 import { createRegistry, type Registry, type WorkerMetrics, workerMetrics } from '@auphonic-bridge/metrics';
 import {
   bridgeKeyPrefix,
@@ -55,7 +56,9 @@ export async function fromConfig(config: WorkerConfig, logger: Logger, overrides
     config,
     logger,
     redis,
-    storage: overrides.storage ?? (await createStorage(config.storage)),
+    storage:
+      overrides.storage ??
+      (await createStorage(config.storage.kind === 's3' ? { ...config.storage, ownedRoots: LAYOUT_ROOTS } : config.storage)),
     registry,
     metrics,
     connections,
