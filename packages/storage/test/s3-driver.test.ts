@@ -329,6 +329,24 @@ describe('S3Driver: a download split into ranges', () => {
   });
 });
 
+/** A driver whose every answer comes from the stub a test adds (its endpoint answers nothing). */
+function unreachableDriver(prefix: string, ownedRoots?: string[]): S3Driver {
+  return new S3Driver(
+    {
+      bucket: 'b',
+      prefix,
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      partSize: 5 * 1024 * 1024,
+      concurrency: 1,
+      timeouts: { connectMs: 100, socketMs: 100, requestMs: 100 },
+      ...(ownedRoots ? { ownedRoots } : {}),
+    },
+    { credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
+  );
+}
+
 describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
   // s3rver does not implement ListMultipartUploads nor ListParts, so their answers come from a
   // middleware here: a mock, where the real part cannot run on this machine. The aborts it asks
@@ -349,19 +367,7 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
       },
     };
     const aborted: string[] = [];
-    const driver = new S3Driver(
-      {
-        bucket: 'b',
-        prefix: 'p',
-        endpoint: 'http://127.0.0.1:9',
-        region: 'us-east-1',
-        forcePathStyle: true,
-        partSize: 5 * 1024 * 1024,
-        concurrency: 1,
-        timeouts: { connectMs: 100, socketMs: 100, requestMs: 100 },
-      },
-      { credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
-    );
+    const driver = unreachableDriver('p');
     driver.client.middlewareStack.add(
       (_next, context) => async (args) => {
         const input = args.input as { KeyMarker?: string; UploadId?: string };
@@ -401,20 +407,7 @@ describe('S3Driver sweep (ListMultipartUploads answered by a stub)', () => {
     const listed: string[] = [];
     const aborted: string[] = [];
     const driver = (prefix: string, ownedRoots?: string[]) => {
-      const d = new S3Driver(
-        {
-          bucket: 'b',
-          prefix,
-          endpoint: 'http://127.0.0.1:9',
-          region: 'us-east-1',
-          forcePathStyle: true,
-          partSize: 5 * 1024 * 1024,
-          concurrency: 1,
-          timeouts: { connectMs: 100, socketMs: 100, requestMs: 100 },
-          ...(ownedRoots ? { ownedRoots } : {}),
-        },
-        { credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
-      );
+      const d = unreachableDriver(prefix, ownedRoots);
       d.client.middlewareStack.add(
         (_next, context) => async (args) => {
           const input = args.input as { Prefix?: string; Key?: string };
