@@ -260,6 +260,8 @@ function isNotFound(err: unknown): boolean {
 }
 
 const TRANSIENT = new Set([
+  // An upload aborted under its writer (a sweep, a lifecycle rule, a takeover): it starts again.
+  'NoSuchUpload',
   'SlowDown',
   'RequestTimeout',
   'RequestTimeTooSkewed',

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -308,9 +310,29 @@ export class S3MultipartUpload implements Upload {
     if (this.#failure) throw this.#failure;
     const UploadId = await this.#begin();
     const Parts = [...this.#parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    await this.#client.send(
-      new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key, UploadId, MultipartUpload: { Parts } }),
-    );
+    try {
+      await this.#client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key, UploadId, MultipartUpload: { Parts } }),
+      );
+    } catch (err) {
+      // The upload is gone: completed by an attempt whose answer was lost (the SDK's retry then
+      // hears NoSuchUpload), or aborted by someone else. Only the object itself tells which.
+      if ((err as { name?: string }).name !== 'NoSuchUpload' || !(await this.#isStoredAs(Parts))) throw err;
+    }
+  }
+
+  /**
+   * Whether the key holds the object these parts complete: its ETag is S3's multipart one, the
+   * MD5 of the parts' MD5s, then their count. Unknown (false) when a part's ETag is not an MD5.
+   */
+  async #isStoredAs(parts: CompletedPart[]): Promise<boolean> {
+    const md5s = parts.map((p) => /^"?([0-9a-f]{32})"?$/i.exec(p.ETag ?? '')?.[1]);
+    if (md5s.some((m) => m === undefined)) return false;
+    const expected = `${createHash('md5')
+      .update(Buffer.from(md5s.join(''), 'hex'))
+      .digest('hex')}-${parts.length}`;
+    const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key })).catch(() => null);
+    return head?.ETag?.replace(/"/g, '').toLowerCase() === expected;
   }
 
   async abort(): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,73 @@ describe('S3Driver', () => {
       assert.equal(head.ContentType, 'audio/mpeg', key);
       assert.equal(head.ContentLength, bytes, key);
     }
+  });
+
+  it("takes a completion whose answer was lost (NoSuchUpload on the retry) for done once the object's multipart ETag matches its parts", async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    let completes = 0;
+    // s3rver's ETag for a multipart object is the MD5 of its bytes; S3's (and MinIO's, R2's) is the MD5 of the
+    // parts' MD5s and their count. HeadObject answers here as S3 would, from the parts s3rver acknowledged.
+    const parts = new Map<number, string>();
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const input = args.input as { PartNumber?: number };
+        if (context.commandName === 'UploadPartCommand') parts.set(input.PartNumber ?? 0, String((out.output as { ETag?: string }).ETag));
+        if (context.commandName === 'HeadObjectCommand') {
+          const md5s = [...parts.entries()].sort(([a], [b]) => a - b).map(([, etag]) => etag.replace(/"/g, ''));
+          const etag = `"${createHash('md5')
+            .update(Buffer.from(md5s.join(''), 'hex'))
+            .digest('hex')}-${md5s.length}"`;
+          Object.assign(out.output as object, { ETag: etag });
+        }
+        return out;
+      },
+      { step: 'initialize', name: 's3-multipart-etag' },
+    );
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'CompleteMultipartUploadCommand') return next(args);
+        completes += 1;
+        // As S3 answers the SDK's retry of a completion that went through: the upload is no more.
+        await next(args);
+        throw Object.assign(new Error('The specified upload does not exist.'), {
+          name: 'NoSuchUpload',
+          $metadata: { httpStatusCode: 404 },
+        });
+      },
+      { step: 'initialize', name: 'lost-answer' },
+    );
+    const bytes = randomBytes(12 * 1024 * 1024);
+    const upload = await driver.createUpload('account/u/lost-answer.mp3');
+    await upload.write(bytes);
+    await upload.commit();
+    assert.equal(completes, 1);
+    const head = await driver.client.send(
+      new HeadObjectCommand({ Bucket: s3.bucket, Key: `${settings.prefix}/account/u/lost-answer.mp3` }),
+    );
+    assert.equal(head.ContentLength, bytes.length);
+  });
+
+  it('fails, to be tried again, when its upload was aborted under it (NoSuchUpload and no object)', async () => {
+    const driver = new S3Driver(settings, { credentials: s3.credentials });
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'CompleteMultipartUploadCommand') return next(args);
+        throw Object.assign(new Error('The specified upload does not exist.'), {
+          name: 'NoSuchUpload',
+          $metadata: { httpStatusCode: 404 },
+        });
+      },
+      { step: 'initialize', name: 'aborted-under-it' },
+    );
+    const upload = await driver.createUpload('account/u/aborted.mp3');
+    await upload.write(randomBytes(12 * 1024 * 1024));
+    await assert.rejects(upload.commit(), (err: { code?: string; retryable?: boolean }) => {
+      assert.deepEqual([err.code, err.retryable], ['ERR_STORAGE_UNAVAILABLE', true]);
+      return true;
+    });
+    assert.equal(await driver.stat('account/u/aborted.mp3'), null);
   });
 
   it('aborts its multipart upload when an upload is interrupted, leaving no object', async () => {
@@ -454,6 +521,7 @@ describe('S3 errors', () => {
     assert.equal(storageError(err('SlowDown', 503)).retryable, true);
     assert.equal(storageError(err('TooManyRequests', 429)).retryable, true);
     assert.equal(storageError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).retryable, true);
+    assert.equal(storageError(err('NoSuchUpload', 404)).retryable, true, 'an upload aborted under its writer starts again');
     assert.equal(storageError(err('AccessDenied', 403)).retryable, false);
     assert.equal(storageError(err('NoSuchBucket', 404)).retryable, false);
   });
