@@ -23,6 +23,8 @@ export type IngestErrorCode =
   | 'ERR_PRODUCTION_CHANGED'
   /** BullMQ failed the job without running it: it stalled past maxStalledCount. */
   | 'ERR_JOB_STALLED'
+  /** A Done production's details list no output files at all: looked at again until the last chance. */
+  | 'ERR_NO_OUTPUTS'
   /** Outputs failed in this attempt (transfer, size, checksum): the next one retries only those. */
   | 'ERR_OUTPUTS_FAILED'
   /** A give-up's record was written (or stood already) but its event for the host could not be queued. */

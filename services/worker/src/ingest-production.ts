@@ -14,7 +14,7 @@ import { jsonChapters, storeChapters } from './chapters-file.ts';
 import type { Credentials } from './credentials.ts';
 import { EventNotQueuedError, IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
 import { planImages } from './images.ts';
-import { planOutputs } from './outputs.ts';
+import { NOT_RENDERED, planOutputs } from './outputs.ts';
 import { RangeHelp } from './range-help.ts';
 import {
   asRecord,
@@ -124,6 +124,10 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     return resultOf(uuid, [], 'error');
   }
 
+  if (production.output_files.length === 0) {
+    // Every finished production has at least one output file: these details are not the whole story yet.
+    throw new IngestError('ERR_NO_OUTPUTS', 'Auphonic says the production is done but lists no output files', { retryable: true });
+  }
   const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
   const { marks, times } = chapterMarks(production);
   const taken = new Set(production.output_files.flatMap((o) => (typeof o.filename === 'string' ? [o.filename] : [])));
@@ -315,7 +319,7 @@ async function writeRecord(
       forcedAt: r.forcedAt,
       files: storedFiles(outputs),
       outputs,
-      notRendered: outputs.filter((o) => o.fate === 'not_rendered').map((o) => o.filename ?? o.format),
+      notRendered: outputs.filter((o) => o.fate === 'not_rendered' || o.code === NOT_RENDERED).map((o) => o.filename ?? o.format),
       error: r.error,
     },
     // As fetched, unknown fields kept, but never our webhook secret or another credential.

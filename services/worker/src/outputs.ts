@@ -2,6 +2,9 @@ import { type AuphonicClient, AuphonicError, isSafeFilename, type OutputFile, ty
 import type { OutputKind, OutputRecord } from './record.ts';
 import { fileKey, RECORD_NAME } from './storage-layout.ts';
 
+/** The code of an output a finished production lists without a file. */
+export const NOT_RENDERED = 'ERR_OUTPUT_NOT_RENDERED';
+
 /** An output to download: where from, where to, and what Auphonic announced of it. */
 export interface PlannedDownload {
   filename: string;
@@ -22,10 +25,11 @@ export interface PlannedDownload {
 export type PlannedOutput = { download: PlannedDownload } | { decided: OutputRecord };
 
 /**
- * Decides what can be decided without a byte: an output not rendered yet, one
- * whose name is unsafe or taken twice, one whose download_url is off
- * Auphonic's host (refused for good, with the reason). Each output on its
- * own: one bad output never keeps the others from being stored.
+ * Decides what can be decided without a byte: an output not rendered yet
+ * (failed: the job looks again until its last chance, then says which were
+ * never rendered), one whose name is unsafe or taken twice, one whose
+ * download_url is off Auphonic's host (refused for good, with the reason).
+ * Each output on its own: one bad output never keeps the others from being stored.
  */
 export function planOutputs(
   production: Production,
@@ -37,7 +41,17 @@ export function planOutputs(
     const format = typeof output.format === 'string' ? output.format : 'unknown';
     const { filename, download_url: downloadUrl } = output;
     if (typeof filename !== 'string' || typeof downloadUrl !== 'string') {
-      return { decided: { filename: typeof filename === 'string' ? filename : null, format, kind: 'audio', fate: 'not_rendered' } };
+      // Done, yet listed without a file: Auphonic sends no second webhook when it comes, so it is looked for again.
+      return {
+        decided: {
+          filename: typeof filename === 'string' ? filename : null,
+          format,
+          kind: 'audio',
+          fate: 'failed',
+          code: NOT_RENDERED,
+          reason: 'Auphonic lists this output without a file (its filename or download_url is null): not rendered',
+        },
+      };
     }
     const refuse = (code: string, reason: string): PlannedOutput => ({
       decided: { filename, format, kind: 'audio', fate: 'refused', code, reason },

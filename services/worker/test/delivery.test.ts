@@ -29,7 +29,6 @@ describe('delivery: each output meets its own fate', () => {
     const p = await f.sim.addProduction({
       files: [
         { filename: 'episode.mp3', content: mp3 },
-        { filename: 'pending.ogg', content: bytes(10), downloadUrl: null },
         { filename: 'Folge 1 – Über.srt', content: srt },
         { filename: '../escape.flac', content: bytes(10) },
         { filename: 'elsewhere.m4a', content: bytes(10), downloadUrl: 'http://127.0.0.2:9/api/download/audio-result/x/elsewhere.m4a' },
@@ -48,7 +47,6 @@ describe('delivery: each output meets its own fate', () => {
       r.bridge.outputs.map((o: { filename: string; fate: string; code?: string }) => [o.filename, o.fate, o.code ?? null]),
       [
         ['episode.mp3', 'stored', null],
-        ['pending.ogg', 'not_rendered', null],
         ['Folge 1 – Über.srt', 'stored', null],
         ['../escape.flac', 'refused', 'ERR_UNSAFE_OUTPUT'],
         ['elsewhere.m4a', 'refused', 'ERR_DOWNLOAD_FOREIGN_HOST'],
@@ -57,7 +55,7 @@ describe('delivery: each output meets its own fate', () => {
     assert.ok(r.bridge.outputs.filter((o: { fate: string }) => o.fate === 'refused').every((o: { reason?: string }) => o.reason));
     assert.deepEqual(
       end.result?.outputs?.map((o) => o.fate),
-      ['stored', 'not_rendered', 'stored', 'refused', 'refused'],
+      ['stored', 'stored', 'refused', 'refused'],
       'the job result (what the dashboard shows) has every fate',
     );
   });
@@ -299,6 +297,36 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     assert.match(end.reason ?? '', /ERR_AUPHONIC_UNAVAILABLE.*HTTP 503/);
     const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
     assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error.code], ['error', true, 'ERR_AUPHONIC_UNAVAILABLE']);
+    await worker.destroy();
+  });
+
+  it('records a production partial once RETRY_FOR has passed, naming the output Auphonic never rendered', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'ready.mp3', content: bytes(100, 78) },
+        { filename: 'never.ogg', content: bytes(100, 79), downloadUrl: null },
+      ],
+    });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    assert.ok(f.detailCalls(p.uuid) >= 2, 'looked at again before giving up');
+    const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.notRendered], ['partial', true, ['never.ogg']]);
+    const never = r.bridge.outputs.find((o: { filename: string }) => o.filename === 'never.ogg');
+    assert.deepEqual([never.fate, never.code], ['failed', 'ERR_OUTPUT_NOT_RENDERED']);
+    assert.match(never.reason, /not rendered/);
+    await worker.destroy();
+  });
+
+  it('records an error, not a complete production, when a finished production lists no output files', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+    const p = await f.sim.addProduction({ files: [] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'failed');
+    assert.match(end.reason ?? '', /ERR_NO_OUTPUTS/);
+    const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error.code], ['error', true, 'ERR_NO_OUTPUTS']);
     await worker.destroy();
   });
 

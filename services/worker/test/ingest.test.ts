@@ -294,17 +294,40 @@ describe('worker: a production from webhook to verified files', () => {
     assert.ok(value(/^auphonic_bridge_queue_workers\{/) >= 1);
   });
 
-  it('skips outputs Auphonic has not rendered yet and says so in the record', async () => {
+  it('looks again for an output a finished production lists without a file, and stores it once Auphonic has rendered it', async () => {
+    const ready = bytes(100);
+    const later = bytes(120, 9);
     const p = await f.sim.addProduction({
       files: [
-        { filename: 'ready.mp3', content: bytes(100) },
-        { filename: 'pending.ogg', content: bytes(100), downloadUrl: null },
+        { filename: 'ready.mp3', content: ready },
+        { filename: 'pending.ogg', content: later, downloadUrl: null },
       ],
     });
-    const end = await f.settled(await f.enqueue(p.uuid));
+    const job = await f.enqueue(p.uuid);
+    const first = await waitFor(async () => {
+      const r = await record(p.uuid).catch(() => null);
+      return r?.bridge.final === false ? r : null;
+    }, 'the record of the first attempt');
+    assert.deepEqual(
+      first.bridge.outputs.map((o: { filename: string; fate: string; code?: string }) => [o.filename, o.fate, o.code ?? null]),
+      [
+        ['ready.mp3', 'stored', null],
+        ['pending.ogg', 'failed', 'ERR_OUTPUT_NOT_RENDERED'],
+      ],
+    );
+    assert.deepEqual(first.bridge.notRendered, ['pending.ogg']);
+    // Auphonic renders it; no second webhook comes.
+    await f.sim.updateProduction(p.uuid, {
+      files: [
+        { filename: 'ready.mp3', content: ready },
+        { filename: 'pending.ogg', content: later },
+      ],
+    });
+    const end = await f.settled(job);
     assert.equal(end.state, 'completed', end.reason);
-    assert.equal(end.result?.files, 1);
-    assert.deepEqual((await record(p.uuid)).bridge.notRendered, ['pending.ogg']);
+    assert.deepEqual([end.result?.outcome, end.result?.files], ['complete', 2]);
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'pending.ogg')), later);
+    assert.deepEqual((await record(p.uuid)).bridge.notRendered, []);
   });
 });
 
