@@ -33,6 +33,7 @@ export interface Production {
   change_time?: string;
   creation_time?: string;
   metadata?: Record<string, unknown>;
-  output_files: OutputFile[];
+  /** Entries are objects when Auphonic is well; one may not be (a null), and is then refused on its own. */
+  output_files: Array<OutputFile | null>;
   [key: string]: unknown;
 }

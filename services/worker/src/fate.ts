@@ -30,7 +30,8 @@ export function outputFailure(
   if (concernsProduction(err)) throw err;
   if (err instanceof DownloadMismatchError) {
     const seen = previous?.fate === 'failed' && previous.code === err.code ? previous.received : undefined;
-    if (seen && seen.size === err.actual.size && seen.md5 === err.actual.md5) {
+    // Alike only when both were hashed whole: an overrun stops before the end, its MD5 unknown (null).
+    if (seen && seen.size === err.actual.size && seen.md5 !== null && seen.md5 === err.actual.md5) {
       const hint =
         err.code === 'ERR_CHECKSUM_MISMATCH'
           ? ": Auphonic's checksum is not their MD5 here (VERIFY_CHECKSUMS=false stores such files unverified)"

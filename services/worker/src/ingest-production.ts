@@ -130,7 +130,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   }
   const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
   const { marks, times } = chapterMarks(production);
-  const taken = new Set(production.output_files.flatMap((o) => (typeof o.filename === 'string' ? [o.filename] : [])));
+  const taken = new Set(production.output_files.flatMap((o) => (typeof o?.filename === 'string' ? [o.filename] : [])));
   const plan = [
     ...planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums }),
     ...planImages(production, marks, { client: deps.client, prefix, taken }),

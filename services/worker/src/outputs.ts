@@ -36,8 +36,13 @@ export function planOutputs(
   opts: { client: AuphonicClient; prefix: string; verifyChecksums: boolean },
 ): PlannedOutput[] {
   const names = new Map<string, number>();
-  for (const o of production.output_files) if (typeof o.filename === 'string') names.set(o.filename, (names.get(o.filename) ?? 0) + 1);
-  return production.output_files.map((output): PlannedOutput => {
+  for (const o of production.output_files) if (typeof o?.filename === 'string') names.set(o.filename, (names.get(o.filename) ?? 0) + 1);
+  return production.output_files.map((output, i): PlannedOutput => {
+    // An entry that is not an object (null, a string) names nothing to fetch: said as such, the others go on.
+    if (typeof output !== 'object' || output === null) {
+      const reason = `output_files[${i}] of Auphonic's answer is ${output === null ? 'null' : `a ${typeof output}`}, not an output`;
+      return { decided: { filename: null, format: 'unknown', kind: 'audio', fate: 'refused', code: 'ERR_AUPHONIC_BAD_RESPONSE', reason } };
+    }
     const format = typeof output.format === 'string' ? output.format : 'unknown';
     const { filename, download_url: downloadUrl } = output;
     if (typeof filename !== 'string' || typeof downloadUrl !== 'string') {
@@ -72,7 +77,7 @@ export function planOutputs(
         key: fileKey(opts.prefix, filename),
         expectedSize: announcedSize(output),
         expectedMd5: opts.verifyChecksums ? announcedMd5(output) : null,
-        linkIn: (fresh) => fresh.output_files.find((o) => o.filename === filename)?.download_url,
+        linkIn: (fresh) => fresh.output_files.find((o) => o?.filename === filename)?.download_url,
       },
     };
   });

@@ -108,7 +108,10 @@ const CHAPTER_FIELDS = ['title', 'url', 'image', 'start', 'start_sec', 'start_ou
  * counted, so records of such productions stay "unchanged".
  */
 export function fingerprint(p: Production): string {
-  const outputs = p.output_files.map((f) => [f.filename, f.size ?? null, f.checksum ?? null, f.download_url]);
+  // An entry may be malformed (null): it counts as what it is.
+  const outputs = p.output_files.map((f) =>
+    f && typeof f === 'object' ? [f.filename, f.size ?? null, f.checksum ?? null, f.download_url] : f,
+  );
   const parts: unknown[] = [p.status, p.change_time ?? null, outputs];
   // What chapters.json and the images are made of, no more: a field Auphonic adds some day changes nothing.
   const chapters = (Array.isArray(p.chapters) ? (p.chapters as Array<Record<string, unknown> | null>) : []).map((c) =>

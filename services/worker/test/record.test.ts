@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { Production } from '@auphonic-bridge/auphonic';
+import { AuphonicClient, type Production } from '@auphonic-bridge/auphonic';
+import { planOutputs } from '../src/outputs.ts';
 import { asRecord, fingerprint } from '../src/record.ts';
 
 const production = (extra: Partial<Production> = {}): Production => ({
@@ -61,5 +62,33 @@ describe('production record', () => {
       v1?.outputs.map((o) => [o.kind, o.fate]),
       [['audio', 'stored']],
     );
+  });
+});
+
+describe('a malformed output_files entry (null)', () => {
+  const withNull = production({
+    output_files: [
+      { format: 'mp3', filename: 'ep.mp3', download_url: '/api/download/audio-result/X2bUTQ8z888YaKukkU6vfJ/ep.mp3', size: 10 },
+      null,
+    ],
+  });
+
+  it('is refused on its own, saying what it is, while the other outputs are planned', () => {
+    const client = new AuphonicClient({ baseUrl: new URL('https://auphonic.com'), token: 'unused' });
+    const plan = planOutputs(withNull, { client, prefix: 'account/X2bUTQ8z888YaKukkU6vfJ', verifyChecksums: true });
+    assert.equal(plan.length, 2);
+    assert.equal('download' in (plan[0] as object) ? (plan[0] as { download: { filename: string } }).download.filename : null, 'ep.mp3');
+    assert.deepEqual((plan[1] as { decided: unknown }).decided, {
+      filename: null,
+      format: 'unknown',
+      kind: 'audio',
+      fate: 'refused',
+      code: 'ERR_AUPHONIC_BAD_RESPONSE',
+      reason: "output_files[1] of Auphonic's answer is null, not an output",
+    });
+  });
+
+  it('is fingerprinted as what it is, not a crash', () => {
+    assert.notEqual(fingerprint(withNull), fingerprint(production()));
   });
 });
