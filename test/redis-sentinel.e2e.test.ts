@@ -4,7 +4,7 @@
 // replicates asynchronously, and the old primary takes writes until it is told it is one no
 // longer; all of them vanish when it becomes the new primary's replica.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -186,9 +186,16 @@ describe('Sentinel (one sentinel): the primary killed under a stream of webhooks
     const ingress = IngressService.create(ingressConfig(env()), createLogger({ service: 'ingress', level: 'silent' }));
     await ingress.start();
     try {
-      const p = await sim.addProduction({ status: 4, webhook: `${ingress.url}/webhooks/auphonic/${SECRET}` });
+      const p = await sim.addProduction({
+        status: 4,
+        webhook: `${ingress.url}/webhooks/auphonic/${SECRET}`,
+        files: [{ filename: 'after-failover.mp3', content: Buffer.from('stored after the failover') }],
+      });
       assert.equal((await sim.completeProduction(p.uuid)).attempts[0]?.status, 200);
-      await waitFor(() => readdir(join(storageDir, 'account', p.uuid)).catch(() => null), 'the production to be stored');
+      await waitFor(
+        () => readFile(join(storageDir, 'account', p.uuid, 'after-failover.mp3')).catch(() => null),
+        'the production to be stored',
+      );
     } finally {
       await ingress.destroy();
     }

@@ -125,8 +125,9 @@ async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: Dow
     }
     if (res.statusCode !== 200 && res.statusCode !== 206) {
       res.body.destroy();
-      const err =
-        errorForStatus(res.statusCode, `download from ${from}`, { from, retryAfter: headerValue(res.headers['retry-after']) }) ??
+      const what = from === 'storage' ? 'the download from object storage' : "the download from Auphonic's link";
+      let err =
+        errorForStatus(res.statusCode, what, { from, retryAfter: headerValue(res.headers['retry-after']) }) ??
         new AuphonicError('ERR_AUPHONIC_BAD_RESPONSE', `unexpected HTTP ${res.statusCode} for a download`, {
           retryable: true,
           statusCode: res.statusCode,
@@ -135,6 +136,17 @@ async function downloadHead(client: AuphonicClient, sink: DownloadSink, req: Dow
         refreshed = true;
         url = await req.refreshUrl();
         continue;
+      }
+      if (err.code === 'ERR_AUPHONIC_NOT_FOUND' && refreshed) {
+        // Still listed (the refresh found it), yet not served: a file not there yet or briefly gone, not one gone for good.
+        err = new AuphonicError(
+          'ERR_DOWNLOAD_NOT_SERVED',
+          `${what}: not found (HTTP ${res.statusCode}), though Auphonic lists the output`,
+          {
+            retryable: true,
+            statusCode: res.statusCode,
+          },
+        );
       }
       await retryOrThrow(err, err.message);
       continue;

@@ -46,6 +46,8 @@ export type AuphonicErrorCode =
   /** A download link (or the object storage behind it) refused us: ask for a fresh link. */
   | 'ERR_DOWNLOAD_REFUSED'
   | 'ERR_DOWNLOAD_FOREIGN_HOST'
+  /** Auphonic lists the output, yet its download is not found, with a fresh link too: looked at again later. */
+  | 'ERR_DOWNLOAD_NOT_SERVED'
   /** More bytes than the caller allows (an image over its cap). */
   | 'ERR_DOWNLOAD_TOO_LARGE'
   /** A media type the caller does not want (an image that is not image/*). */

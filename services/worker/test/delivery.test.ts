@@ -300,6 +300,21 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     await worker.destroy();
   });
 
+  it('looks again later for an output Auphonic lists but does not serve (404, a fresh link too), rather than writing it off', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '60s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
+    const content = bytes(2000, 80);
+    const p = await f.sim.addProduction({ files: [{ filename: 'late.mp3', content }] });
+    // The link and the fresh one both answer 404 in the first attempt; the file is there for the next.
+    f.sim.inject({ target: 'storage', kind: 'status', status: 404, times: 2, uuid: p.uuid, filename: 'late.mp3' });
+    const job = await f.enqueue(p.uuid);
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'complete');
+    assert.ok(((await f.queue.getJob(job.id as string))?.attemptsMade ?? 0) >= 1, 'a second attempt stored it');
+    assert.deepEqual(await readFile(join(f.storageDir, 'account', p.uuid, 'late.mp3')), content);
+    await worker.destroy();
+  });
+
   it('records a production partial once RETRY_FOR has passed, naming the output Auphonic never rendered', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
     const p = await f.sim.addProduction({
@@ -322,9 +337,17 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
   it('records an error, not a complete production, when a finished production lists no output files', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '1s', REQUEST_RETRIES: '0', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '200' });
     const p = await f.sim.addProduction({ files: [] });
-    const end = await f.settled(await f.enqueue(p.uuid));
-    assert.equal(end.state, 'failed');
-    assert.match(end.reason ?? '', /ERR_NO_OUTPUTS/);
+    const job = await f.enqueue(p.uuid);
+    // Recorded at once, not final: the operator sees why while it is looked at again.
+    const first = await waitFor(
+      () => readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8').catch(() => null),
+      'the record of the first attempt',
+    );
+    assert.deepEqual(JSON.parse(first).bridge.error?.code, 'ERR_NO_OUTPUTS');
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'error');
+    assert.ok(f.detailCalls(p.uuid) >= 2, 'looked at again before giving up');
     const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
     assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.error.code], ['error', true, 'ERR_NO_OUTPUTS']);
     await worker.destroy();
