@@ -35,10 +35,16 @@ function keysUnder(prefix: string) {
     connection: (id: string) => `${prefix}connection:${id}`,
     all: `${prefix}connections`,
     token: (userId: string) => `${prefix}oauth-token:${userId}`,
-    oauthState: (nonce: string) => `${prefix}oauth-state:${nonce}`,
+    oauthFlow: (id: string) => `${prefix}oauth-flow:${id}`,
     completing: (id: string) => `${prefix}connection-completing:${id}`,
   };
 }
+
+/** GET, and DEL when the flow is the nonce's: a forged or stale nonce takes nothing away. */
+const CONSUME_FLOW = `local v = redis.call('GET', KEYS[1])
+if not v or cjson.decode(v).nonce ~= ARGV[1] then return false end
+redis.call('DEL', KEYS[1])
+return v`;
 
 /** What a sealed token is bound to: its user, whatever prefix its key has (so a prefix change never orphans a token). */
 const tokenBinding = (userId: string) => `bridge:oauth-token:${userId}`;
@@ -182,19 +188,20 @@ export class ConnectionStore {
     return this.update(id, { connectLink: newConnectLink() });
   }
 
-  /** Remembers an OAuth flow's nonce (which connection and link it is for) until it is used once or expires. */
-  async rememberOAuthState(nonce: string, flow: OAuthFlow, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#key.oauthState(nonce), JSON.stringify(flow), 'PX', ttlMs);
+  /**
+   * Remembers the connection's OAuth flow (its nonce, and the link it was started from) until it
+   * is used once or expires. One per connection: a newer start replaces it, so that a link
+   * opened over and over holds one key, not one a request.
+   */
+  async startOAuthFlow(nonce: string, flow: OAuthFlow, ttlMs: number): Promise<void> {
+    await this.#redis.set(this.#key.oauthFlow(flow.connectionId), JSON.stringify({ nonce, link: flow.link }), 'PX', ttlMs);
   }
 
-  /** Takes the nonce's flow, once: a second use (a replay) gets null. */
-  async consumeOAuthState(nonce: string): Promise<OAuthFlow | null> {
-    const raw = await this.#redis.getdel(this.#key.oauthState(nonce));
+  /** Takes the connection's flow if this nonce started it, once: a replay, or a flow a newer start replaced, gets null. */
+  async consumeOAuthFlow(connectionId: string, nonce: string): Promise<OAuthFlow | null> {
+    const raw = (await this.#redis.eval(CONSUME_FLOW, 1, this.#key.oauthFlow(connectionId), nonce)) as string | null;
     if (raw === null) return null;
-    // A flow started before flows carried their link held the connection id alone.
-    if (CONNECTION_ID_PATTERN.test(raw)) return { connectionId: raw, link: null };
-    const flow = JSON.parse(raw) as OAuthFlow;
-    return { connectionId: flow.connectionId, link: flow.link ?? null };
+    return { connectionId, link: (JSON.parse(raw) as { link?: string | null }).link ?? null };
   }
 
   /**

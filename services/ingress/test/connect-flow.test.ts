@@ -77,7 +77,9 @@ describe('connecting an Auphonic account', () => {
 
   it('a connect link connects once: used again after connecting, it gets a clear 409 page and changes nothing', async () => {
     const { id, authorize_url } = await create('Show One');
-    assert.equal((await connectAs(alice, authorize_url)).status, 200);
+    const connected = await connectAs(alice, authorize_url);
+    assert.equal(connected.status, 200);
+    assert.match(connected.text, /Your Auphonic account &#34;alice&#34; is connected as &#34;Show One&#34;/, 'the page names the account');
     const token = await store.accessToken(await connection(id));
 
     // The link, forwarded or left in a mailbox, in another Auphonic user's browser.
@@ -91,7 +93,7 @@ describe('connecting an Auphonic account', () => {
     assert.deepEqual(sim.services(bob.userId), []);
   });
 
-  it('two windows started from one link: the one completed second is refused', async () => {
+  it('two windows started from one link: only the newer start completes, and then the link is used', async () => {
     const { id, authorize_url } = await create('Show Two');
     const callback = `${publicUrl}/oauth/callback`;
     sim.accounts.authorizingUser = alice.userId;
@@ -100,12 +102,44 @@ describe('connecting an Auphonic account', () => {
     sim.accounts.authorizingUser = bob.userId;
     const second = new Browser();
     const secondBack = await second.follow(authorize_url, callback);
-    assert.equal((await first.get(firstBack.url)).status, 200);
-    const late = await second.get(secondBack.url);
-    assert.equal(late.status, 409);
-    assert.match(await late.text(), /already been used/);
+    const stale = await first.get(firstBack.url);
+    assert.equal(stale.status, 400);
+    assert.match(await stale.text(), /Start again/);
+    assert.equal((await second.get(secondBack.url)).status, 200);
+    assert.equal((await connection(id)).auphonicUser?.userId, bob.userId);
+    assert.deepEqual(
+      sim.services(alice.userId).filter((s) => s.display_name === 'Show Two'),
+      [],
+    );
+    const again = await connectAs(alice, authorize_url);
+    assert.equal(again.status, 409);
+    assert.match(again.text, /already been used/);
+  });
+
+  it('keeps one flow per connection in Redis however often its link is opened', async () => {
+    const { authorize_url } = await create('Show Opened Often');
+    const keys = async () => (await redis.keys(`${f.keyPrefix}oauth-*`)).length;
+    const before = await keys();
+    for (let i = 0; i < 30; i++) assert.equal((await fetch(authorize_url, { redirect: 'manual' })).status, 302);
+    assert.equal(await keys(), before + 1);
+  });
+
+  it('leaves the flow as it was for a callback that cannot be its own: a forged state, or a refusal without state', async () => {
+    const { id, authorize_url } = await create('Show Stranger Links');
+    sim.accounts.authorizingUser = alice.userId;
+    const browser = new Browser();
+    const { url } = await browser.follow(authorize_url, `${publicUrl}/oauth/callback`);
+    const forged = new URL(url);
+    forged.searchParams.set('state', 'forged-state');
+    assert.equal((await browser.get(forged.toString())).status, 400);
+    assert.equal((await browser.get(`${publicUrl}/oauth/callback?error=access_denied`)).status, 400);
+    const twice = await browser.get(`${publicUrl}/oauth/callback?code=a&code=b`);
+    assert.equal(twice.status, 400);
+    assert.match(twice.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await twice.text(), /malformed/);
+    // The browser's own callback still connects.
+    assert.equal((await browser.get(url)).status, 200);
     assert.equal((await connection(id)).auphonicUser?.userId, alice.userId);
-    assert.deepEqual(sim.services(bob.userId), []);
   });
 
   it('reconnecting is an admin action; its link never switches the connection to another Auphonic user', async () => {
@@ -128,7 +162,10 @@ describe('connecting an Auphonic account', () => {
     assert.deepEqual(unchanged.auphonicUser, before.auphonicUser);
     assert.equal(unchanged.status, 'connected');
     assert.equal(await store.accessToken(unchanged), token);
-    assert.deepEqual(sim.services(bob.userId), []);
+    assert.deepEqual(
+      sim.services(bob.userId).filter((s) => s.display_name === 'Show Three'),
+      [],
+    );
 
     // The right user, with the same link: connected again, with a fresh token.
     assert.equal((await connectAs(alice, reconnect.body.authorize_url)).status, 200);

@@ -4,7 +4,7 @@ import type { Connection, ConnectionStore, Sealer } from '@auphonic-bridge/conne
 import type { ReconcileQueue } from '@auphonic-bridge/queue';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ExternalServiceConfig } from '../config.ts';
 import { completeConnection, redirectUriFor } from '../connect-flow.ts';
 import { linkIsCurrent, readStartLink } from '../connect-links.ts';
@@ -34,10 +34,13 @@ const linkUsed = (c: Connection) =>
 
 /**
  * The browser side of connecting: /oauth/start binds the flow to this browser
- * with a signed, short-lived, HttpOnly cookie and sends it to Auphonic;
- * /oauth/callback accepts the code only from that browser, once. `state` is
- * sent and checked when Auphonic echoes it; the cookie alone binds the flow
- * when it does not.
+ * with a signed, short-lived, HttpOnly cookie (the connection and the flow's
+ * nonce) and sends it to Auphonic; /oauth/callback accepts the code only from
+ * that browser, once. `state` is sent and checked when Auphonic echoes it; the
+ * cookie alone binds the flow when it does not. A callback that cannot be the
+ * flow's own (a forged state, or no code and no state) changes nothing: it
+ * neither ends the flow nor clears the cookie, so a link to it sent by a
+ * stranger cannot cancel a connection under way.
  */
 export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -64,6 +67,18 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
     path: `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}/oauth`,
   } as const;
 
+  // Fastify's own refusal of a query (a parameter given twice) as a page too: the app's JSON error, put
+  // through these routes' page schema, reached the browser as "[object Object]". Anything else goes on to the app's handler.
+  app.setErrorHandler((err: FastifyError, _request, reply) => {
+    if (!err.validation) throw err;
+    return htmlPage(
+      reply,
+      400,
+      'Link not valid',
+      'This address is malformed (a parameter is given twice, or not as text). Start again from your link.',
+    );
+  });
+
   const pages = (described: Record<number, string>) =>
     Object.fromEntries(Object.entries(described).map(([status, description]) => [status, { ...HtmlPage, description }]));
 
@@ -84,13 +99,13 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
         return htmlPage(reply, 400, 'Link not valid', 'This connect link is invalid or has expired. Ask for a new one.');
       if (!linkIsCurrent(connection, link.link)) return htmlPage(reply, 409, 'Link already used', linkUsed(connection));
       const nonce = randomBytes(16).toString('base64url');
-      await store.rememberOAuthState(nonce, link, FLOW_TTL_MS);
+      await store.startOAuthFlow(nonce, link, FLOW_TTL_MS);
       const target = authorizeUrl(
         { baseUrl: config.auphonicBaseUrl, clientId: config.clientId, redirectUri: redirectUriFor(config) },
         nonce,
       );
       return reply
-        .setCookie(COOKIE, nonce, { ...flowCookie, maxAge: FLOW_TTL_MS / 1000 })
+        .setCookie(COOKIE, `${link.connectionId}.${nonce}`, { ...flowCookie, maxAge: FLOW_TTL_MS / 1000 })
         .header('cache-control', 'no-store')
         .redirect(target.toString(), 302);
     },
@@ -113,30 +128,29 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       },
     },
     async (request, reply) => {
-      reply.clearCookie(COOKIE, { path: flowCookie.path });
       const signed = request.cookies[COOKIE];
-      const nonce = signed ? request.unsignCookie(signed).value : null;
-      if (!nonce) {
+      const [connectionId, nonce] = (signed ? (request.unsignCookie(signed).value ?? '') : '').split('.');
+      if (!connectionId || !nonce) {
+        reply.clearCookie(COOKIE, { path: flowCookie.path });
         request.log.warn('oauth callback without a valid flow cookie');
         return htmlPage(reply, 400, 'Not connected', 'This browser did not start this connection, or it took too long. Start again.');
       }
-      if (request.query.state !== undefined && request.query.state !== nonce) {
+      const { state, code, error } = request.query;
+      const notAuthorised = () =>
+        htmlPage(reply, 400, 'Not connected', `Auphonic did not authorise the connection (${String(error ?? 'no code')}).`);
+      if (state !== undefined && state !== nonce) {
         request.log.warn('oauth callback with a state that does not match the flow cookie');
         return htmlPage(reply, 400, 'Not connected', 'This answer does not belong to the connection this browser started. Start again.');
       }
+      // Without state, nothing says a refusal is the flow's own: it is shown, and the flow left as it was.
+      if (state === undefined && (error || !code)) return notAuthorised();
       // Consumed before the code is used: a replay of the same callback finds nothing.
-      const flow = await store.consumeOAuthState(nonce);
+      const flow = await store.consumeOAuthFlow(connectionId, nonce);
+      reply.clearCookie(COOKIE, { path: flowCookie.path });
       if (!flow || !(await store.get(flow.connectionId))) {
         return htmlPage(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
       }
-      if (request.query.error || !request.query.code) {
-        return htmlPage(
-          reply,
-          400,
-          'Not connected',
-          `Auphonic did not authorise the connection (${String(request.query.error ?? 'no code')}).`,
-        );
-      }
+      if (error || !code) return notAuthorised();
       // Two windows may have started from one link: only one completes it.
       if (!(await store.claimCompletion(flow.connectionId, COMPLETION_TTL_MS))) {
         return htmlPage(
@@ -152,7 +166,7 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
         const current = await store.get(flow.connectionId);
         if (!current) return htmlPage(reply, 400, 'Not connected', 'This connection no longer exists. Ask for a new link.');
         if (!linkIsCurrent(current, flow.link)) return htmlPage(reply, 409, 'Link already used', linkUsed(current));
-        connection = await completeConnection(deps, current, request.query.code, request.log);
+        connection = await completeConnection(deps, current, code, request.log);
       } catch (err) {
         if (err instanceof HttpError && err.statusCode === 409) return htmlPage(reply, 409, 'Not connected', err.message);
         request.log.warn(
@@ -178,7 +192,8 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
         reply,
         200,
         'Connected',
-        `Your Auphonic account is connected as "${connection.displayName}". You can close this page.`,
+        // Naming the Auphonic account: without state, a stranger's code could have been brought here; the user sees whose it was.
+        `Your Auphonic account "${connection.auphonicUser?.username ?? ''}" is connected as "${connection.displayName}". You can close this page.`,
       );
     },
   );
