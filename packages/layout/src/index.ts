@@ -1,1 +1,1 @@
-export { CHAPTERS_NAME, fileKey, LAYOUT_ROOTS, productionPrefix, publicFileUrl, RECORD_NAME, recordKey } from './layout.ts';
+export { CHAPTERS_NAME, fileKey, LAYOUT_ROOTS, nameKey, productionPrefix, publicFileUrl, RECORD_NAME, recordKey } from './layout.ts';

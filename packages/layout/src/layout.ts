@@ -14,6 +14,12 @@ export function productionPrefix(owner: Owner, uuid: string): string {
 }
 
 export const fileKey = (prefix: string, filename: string) => `${prefix}/${filename}`;
+
+/**
+ * A file name as a case-insensitive or normalising file system (macOS, SMB, some S3-compatible
+ * stores) sees it: two names of one key are one file there, so the worker takes them for one.
+ */
+export const nameKey = (name: string) => name.normalize('NFC').toLowerCase();
 export const recordKey = (prefix: string) => `${prefix}/${RECORD_NAME}`;
 
 /** Where the public finds a stored key under PUBLIC_FILES_URL (each segment URL-encoded); null when it is not set. */

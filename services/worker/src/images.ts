@@ -2,7 +2,7 @@ import type { AuphonicClient, Production } from '@auphonic-bridge/auphonic';
 import { type ChapterMark, chapterMarks } from './chapter-marks.ts';
 import { auphonicLink, type PlannedOutput } from './outputs.ts';
 import type { OutputKind } from './record.ts';
-import { fileKey } from './storage-layout.ts';
+import { fileKey, nameKey } from './storage-layout.ts';
 
 /** Artwork is a few MB at most; anything near this is not a cover. */
 export const IMAGE_MAX_BYTES = 20 * 1024 * 1024;
@@ -35,6 +35,7 @@ export function imageEnding(link: string): string {
 export function planImages(
   production: Production,
   marks: readonly ChapterMark[],
+  // `taken`: the outputs' names, by nameKey.
   opts: { client: AuphonicClient; prefix: string; taken: ReadonlySet<string> },
 ): PlannedOutput[] {
   const wanted: Array<{ kind: OutputKind; chapter?: number; link: string; name: string; linkIn: (p: Production) => unknown }> = [];
@@ -57,7 +58,7 @@ export function planImages(
     const which = { filename, format: 'image', kind, ...(chapter ? { chapter } : {}) };
     const url = auphonicLink(opts.client, link);
     if ('code' in url) return { decided: { ...which, fate: 'refused', code: url.code, reason: url.reason } };
-    if (opts.taken.has(filename)) {
+    if (opts.taken.has(nameKey(filename))) {
       const reason = `one of the production's outputs is named ${filename} already; it keeps the name`;
       return { decided: { ...which, fate: 'refused', code: 'ERR_NAME_TAKEN', reason } };
     }

@@ -27,7 +27,7 @@ import {
   storedFiles,
 } from './record.ts';
 import { removeStaleFiles } from './stale-files.ts';
-import { CHAPTERS_NAME, fileKey, productionPrefix, publicFileUrl, recordKey } from './storage-layout.ts';
+import { CHAPTERS_NAME, fileKey, nameKey, productionPrefix, publicFileUrl, recordKey } from './storage-layout.ts';
 import { type OutputDeps, storeOutput } from './store-output.ts';
 
 export interface IngestDeps {
@@ -135,7 +135,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   }
   const previous = new Map(sameRendering?.outputs.map((o) => [o.filename, o]));
   const { marks, times } = chapterMarks(production);
-  const taken = new Set(production.output_files.flatMap((o) => (typeof o?.filename === 'string' ? [o.filename] : [])));
+  const taken = new Set(production.output_files.flatMap((o) => (typeof o?.filename === 'string' ? [nameKey(o.filename)] : [])));
   const plan = [
     ...planOutputs(production, { client: deps.client, prefix, verifyChecksums: deps.verifyChecksums }),
     ...planImages(production, marks, { client: deps.client, prefix, taken }),
@@ -200,7 +200,7 @@ async function chaptersOutput(
   outputs: readonly OutputRecord[],
   taken: ReadonlySet<string>,
 ): Promise<OutputRecord> {
-  if (taken.has(CHAPTERS_NAME)) {
+  if (taken.has(nameKey(CHAPTERS_NAME))) {
     const reason = `one of the production's outputs is named ${CHAPTERS_NAME} already; it keeps the name`;
     return { filename: CHAPTERS_NAME, format: 'json-chapters', kind: 'chapters', fate: 'refused', code: 'ERR_NAME_TAKEN', reason, times };
   }

@@ -1,6 +1,6 @@
 import { type AuphonicClient, AuphonicError, isSafeFilename, type OutputFile, type Production } from '@auphonic-bridge/auphonic';
 import type { OutputKind, OutputRecord } from './record.ts';
-import { fileKey, RECORD_NAME } from './storage-layout.ts';
+import { fileKey, nameKey, RECORD_NAME } from './storage-layout.ts';
 
 /** The code of an output a finished production lists without a file. */
 export const NOT_RENDERED = 'ERR_OUTPUT_NOT_RENDERED';
@@ -36,7 +36,10 @@ export function planOutputs(
   opts: { client: AuphonicClient; prefix: string; verifyChecksums: boolean },
 ): PlannedOutput[] {
   const names = new Map<string, number>();
-  for (const o of production.output_files) if (typeof o?.filename === 'string') names.set(o.filename, (names.get(o.filename) ?? 0) + 1);
+  // By nameKey: 'Take.mp3' and 'take.mp3' are one file on some storage.
+  for (const o of production.output_files) {
+    if (typeof o?.filename === 'string') names.set(nameKey(o.filename), (names.get(nameKey(o.filename)) ?? 0) + 1);
+  }
   return production.output_files.map((output, i): PlannedOutput => {
     // An entry that is not an object (null, a string) names nothing to fetch: said as such, the others go on.
     if (typeof output !== 'object' || output === null) {
@@ -61,11 +64,13 @@ export function planOutputs(
     const refuse = (code: string, reason: string): PlannedOutput => ({
       decided: { filename, format, kind: 'audio', fate: 'refused', code, reason },
     });
-    if (!isSafeFilename(filename) || filename === RECORD_NAME) {
+    if (!isSafeFilename(filename) || nameKey(filename) === nameKey(RECORD_NAME)) {
       return refuse('ERR_UNSAFE_OUTPUT', `refusing output filename ${JSON.stringify(filename.slice(0, 100))}: not a plain file name`);
     }
-    if ((names.get(filename) ?? 0) > 1)
-      return refuse('ERR_UNSAFE_OUTPUT', `several outputs share the filename ${JSON.stringify(filename)}`);
+    if ((names.get(nameKey(filename)) ?? 0) > 1) {
+      const reason = `several outputs share the filename ${JSON.stringify(filename)} (letter case and Unicode form aside: one file on some storage)`;
+      return refuse('ERR_UNSAFE_OUTPUT', reason);
+    }
     const url = auphonicLink(opts.client, downloadUrl);
     if ('code' in url) return refuse(url.code, url.reason);
     return {

@@ -1,2 +1,2 @@
 // Where the worker writes is where the CLI reads: the layout is packages/layout's.
-export { CHAPTERS_NAME, fileKey, productionPrefix, publicFileUrl, RECORD_NAME, recordKey } from '@auphonic-bridge/layout';
+export { CHAPTERS_NAME, fileKey, nameKey, productionPrefix, publicFileUrl, RECORD_NAME, recordKey } from '@auphonic-bridge/layout';

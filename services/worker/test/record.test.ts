@@ -92,3 +92,30 @@ describe('a malformed output_files entry (null)', () => {
     assert.notEqual(fingerprint(withNull), fingerprint(production()));
   });
 });
+
+describe('output names that differ only in letter case or Unicode form', () => {
+  const plan = (filenames: string[]) =>
+    planOutputs(
+      production({
+        output_files: filenames.map((filename) => ({
+          format: 'mp3',
+          filename,
+          download_url: `/api/download/audio-result/X2bUTQ8z888YaKukkU6vfJ/${encodeURIComponent(filename)}`,
+        })),
+      }),
+      {
+        client: new AuphonicClient({ baseUrl: new URL('https://auphonic.com'), token: 'unused' }),
+        prefix: 'account/X',
+        verifyChecksums: true,
+      },
+    ).map((p) => ('decided' in p ? `${p.decided.fate} ${p.decided.code}` : 'download'));
+
+  it('are one file on a case-insensitive or normalising storage (macOS, SMB): refused, as two outputs of one name are', () => {
+    assert.deepEqual(plan(['Take.mp3', 'take.MP3', 'other.mp3']), ['refused ERR_UNSAFE_OUTPUT', 'refused ERR_UNSAFE_OUTPUT', 'download']);
+    assert.deepEqual(plan(['\u00dcber.mp3', 'U\u0308ber.mp3']), ['refused ERR_UNSAFE_OUTPUT', 'refused ERR_UNSAFE_OUTPUT']);
+  });
+
+  it("may not take the record's name in another case", () => {
+    assert.deepEqual(plan(['Auphonic-Production.JSON', 'ep.mp3']), ['refused ERR_UNSAFE_OUTPUT', 'download']);
+  });
+});
