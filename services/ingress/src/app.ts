@@ -45,6 +45,9 @@ export function buildApp(deps: AppDeps) {
     logController: new RouteLogController(),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
+    // Node's own defaults let a client trickle its headers for 60 s, and look for late requests only
+    // every 30 s: a slow client held a connection two to three times requestTimeout.
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 2_000 },
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
     // Refuse unknown fields rather than silently dropping them.

@@ -1,7 +1,10 @@
 // The refusal cases of the webhook routes, through app.inject with a stub enqueuer: no Redis,
 // no socket. Each refusal answers with a status and a reason, and queues nothing.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Sealer } from '@auphonic-bridge/connections';
 import { createRegistry, ingressMetrics } from '@auphonic-bridge/metrics';
 import { createLogger } from '@auphonic-bridge/runtime';
@@ -143,4 +146,42 @@ describe('webhook refusals (app.inject, a stub enqueuer)', () => {
       assert.deepEqual(queued, []);
     });
   }
+});
+
+describe('a client that trickles its request (a real socket)', () => {
+  it('is answered 408 and let go once its headers take more than 10 s, not the 60 s of Node’s default', async () => {
+    const app = buildApp({
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      enqueuer: { enqueueProduction: async () => 'job-1', waitForResult: async () => undefined, close: async () => {} },
+      isReady: async () => true,
+      metrics: ingressMetrics(createRegistry('test')),
+      redis: undefined as never,
+      keyPrefix: 'bridge:',
+      webhookSecrets: [SECRET],
+      adminTokens: [],
+      bodyLimit: 16 * 1024,
+      service: null,
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    const started = Date.now();
+    // A header byte a second, never the blank line that ends them.
+    const trickle = setInterval(() => socket.write('x'), 1000);
+    try {
+      socket.write(`POST /webhooks/auphonic/${SECRET} HTTP/1.1\r\nHost: bridge\r\nX-Slow: `);
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      await Promise.race([once(socket, 'close'), sleep(25_000)]);
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(socket.destroyed || socket.readableEnded, `still open after ${seconds.toFixed(1)} s`);
+      assert.ok(seconds < 15, `let go after ${seconds.toFixed(1)} s`);
+      assert.match(answer, /^HTTP\/1\.1 408/);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+      await app.close();
+    }
+  });
 });
