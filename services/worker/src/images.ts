@@ -9,8 +9,12 @@ export const IMAGE_MAX_BYTES = 20 * 1024 * 1024;
 
 /** Any image, but SVG: it can carry scripts, which run wherever the host serves it from. */
 export function isWantedImage(mediaType: string): boolean {
+  // Object storage often serves an upload under a generic type: its bytes are the image all the same (an error page comes with an error status).
+  if (GENERIC_TYPES.has(mediaType)) return true;
   return mediaType.startsWith('image/') && mediaType !== 'image/svg+xml';
 }
+
+const GENERIC_TYPES = new Set(['application/octet-stream', 'binary/octet-stream']);
 
 const IMAGE_ENDINGS = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'avif', 'heic', 'bmp', 'tif', 'tiff']);
 

@@ -191,6 +191,8 @@ describe('worker: chapters.json, cover and chapter images beside the audio', () 
         { title: 'Huge', start: 0, image: { filename: 'huge.png', content: Buffer.alloc(20 * 1024 * 1024 + 1) } },
         { title: 'Elsewhere', start: 10, image: { filename: 'x.png', url: 'https://images.example.com/x.png' } },
         { title: 'Fine', start: 20, image: { filename: 'fine.gif', content: bytes(100, 30) } },
+        // As object storage serves many an upload: a generic type, the image all the same.
+        { title: 'Generic', start: 30, image: { filename: 'generic.jpg', content: bytes(200, 33), contentType: 'binary/octet-stream' } },
       ],
     });
     const end = await f.settled(await f.enqueue(p.uuid));
@@ -207,15 +209,22 @@ describe('worker: chapters.json, cover and chapter images beside the audio', () 
         ['chapter-1.png', 'chapter-image', 'refused', 'ERR_DOWNLOAD_TOO_LARGE'],
         ['chapter-2.png', 'chapter-image', 'refused', 'ERR_DOWNLOAD_FOREIGN_HOST'],
         ['chapter-3.gif', 'chapter-image', 'stored', undefined],
+        ['chapter-4.jpg', 'chapter-image', 'stored', undefined],
         ['chapters.json', 'chapters', 'stored', undefined],
       ],
     );
-    assert.deepEqual((await read.names(p.uuid)).sort(), ['auphonic-production.json', 'chapter-3.gif', 'chapters.json', 'keep.mp3']);
+    assert.deepEqual((await read.names(p.uuid)).sort(), [
+      'auphonic-production.json',
+      'chapter-3.gif',
+      'chapter-4.jpg',
+      'chapters.json',
+      'keep.mp3',
+    ]);
     const hugeFetches = f.sim.requests.filter((r) => r.origin === 'storage' && r.path === `/auphonic-uploads/${p.uuid}/huge.png`);
     assert.equal(hugeFetches.length, 1, 'refused on its Content-Length, and not asked for again');
     assert.deepEqual(
       (await read.chapters(p.uuid)).chapters.map((c) => c.img ?? null),
-      [null, null, 'chapter-3.gif'],
+      [null, null, 'chapter-3.gif', 'chapter-4.jpg'],
     );
   });
 
