@@ -1,6 +1,8 @@
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import got, { type Got, type Response } from 'got';
+import { guardedLookup, isForbiddenAddress } from '@auphonic-bridge/runtime';
+import got, { type Got, type NormalizedOptions, type Response } from 'got';
 import { AuphonicError, errorForStatus, networkError } from './errors.ts';
 import { headerValue } from './headers.ts';
 import { DEFAULT_QUICK_RETRIES, type QuickRetryPolicy, withQuickRetries } from './retry.ts';
@@ -18,6 +20,12 @@ export interface AuphonicClientOptions {
   /** Quick retries of idempotent requests within one call. */
   retries?: QuickRetryPolicy;
   onResponse?: ResponseObserver;
+  /**
+   * Whether a download's redirect may lead off Auphonic's origin to a loopback, private or
+   * link-local address (and to http from https). Default: only when baseUrl is itself such an
+   * address (a simulator, a stand-in on the same network).
+   */
+  privateRedirects?: boolean;
 }
 
 /** A production as the list answers it (minimal_data): which fields it keeps is undocumented. */
@@ -69,9 +77,11 @@ export class AuphonicClient {
   readonly #http: Got;
   readonly #token: string;
   readonly #onResponse: ResponseObserver | undefined;
+  readonly #privateRedirects: boolean;
 
   constructor(opts: AuphonicClientOptions) {
     this.baseUrl = opts.baseUrl;
+    this.#privateRedirects = opts.privateRedirects ?? isPrivateHost(opts.baseUrl.hostname);
     this.#token = opts.token;
     this.#onResponse = opts.onResponse;
     this.retries = opts.retries ?? DEFAULT_QUICK_RETRIES;
@@ -273,7 +283,13 @@ export class AuphonicClient {
   async openDownload(url: URL, opts: { offset?: number; signal?: AbortSignal } = {}): Promise<OpenedDownload> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
     if (opts.offset) headers.range = `bytes=${opts.offset}-`;
-    const stream = this.#http.stream(url, { headers, decompress: false, signal: opts.signal });
+    const stream = this.#http.stream(url, {
+      headers,
+      decompress: false,
+      signal: opts.signal,
+      maxRedirects: 5,
+      hooks: { beforeRedirect: [(next: NormalizedOptions) => this.#checkRedirect(next)] },
+    });
     // Listening from the first moment: an error between the headers and the first read (a reset while the
     // caller awaits something else) stays on the stream for its reader instead of crashing the process.
     stream.on('error', () => {});
@@ -282,9 +298,38 @@ export class AuphonicClient {
       return { statusCode: response.statusCode, headers: response.headers, url: new URL(response.url), body: stream };
     } catch (err) {
       stream.destroy();
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ERR_DOWNLOAD_FOREIGN_HOST' || code === 'ERR_OUTBOUND_URL') {
+        throw new AuphonicError('ERR_DOWNLOAD_FOREIGN_HOST', `download ${url.pathname}: ${(err as Error).message}`, { retryable: false });
+      }
       throw networkError(`download ${url.pathname}`, err);
     }
   }
+
+  /**
+   * A download's redirect off Auphonic's origin (to object storage) may not lead into the
+   * worker's own network: not to a loopback, private or link-local address, by literal or by
+   * what its name resolves to when connecting, nor from https to http. What Auphonic lists is
+   * stored and published, so a redirect there would store whatever an internal endpoint says.
+   */
+  #checkRedirect(next: NormalizedOptions): void {
+    const target = next.url;
+    if (!target) return;
+    if (this.#privateRedirects || target.origin === this.baseUrl.origin) return;
+    const refuse = (why: string) => {
+      throw Object.assign(new Error(`a redirect ${why}`), { code: 'ERR_DOWNLOAD_FOREIGN_HOST' });
+    };
+    if (this.baseUrl.protocol === 'https:' && target.protocol !== 'https:') refuse('leaves https');
+    if (isPrivateHost(target.hostname)) refuse('leads to a loopback, private or link-local address');
+    next.dnsLookup = guardedLookup({ allowPrivate: false }) as never;
+  }
+}
+
+/** A loopback, private or link-local address literal, or localhost. */
+function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return isForbiddenAddress(host);
+  return host === 'localhost' || host.endsWith('.localhost');
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';

@@ -45,3 +45,62 @@ describe('openDownload', () => {
     }
   });
 });
+
+describe("openDownload's redirects off Auphonic's origin (SSRF)", () => {
+  // Auphonic, whose download answers 302 to `?to=`; and an internal endpoint of the worker's network.
+  let auphonic: Server;
+  let internal: Server;
+  let base: URL;
+  let internalPort: number;
+  let internalHits = 0;
+  before(async () => {
+    auphonic = createServer((req, res) => {
+      const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to');
+      if (to) return void res.writeHead(302, { location: to }).end();
+      res.writeHead(200, { 'content-length': 5 }).end('audio');
+    });
+    internal = createServer((_req, res) => {
+      internalHits += 1;
+      res.writeHead(200, { 'content-length': 6 }).end('secret');
+    });
+    for (const s of [auphonic, internal]) {
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    base = new URL(`http://127.0.0.1:${(auphonic.address() as { port: number }).port}`);
+    internalPort = (internal.address() as { port: number }).port;
+  });
+  after(() => {
+    auphonic.close();
+    internal.close();
+  });
+
+  // Auphonic on loopback here stands for a public Auphonic: privateRedirects false, as it defaults to for one.
+  const client = () => new AuphonicClient({ baseUrl: base, token: 'token-0123456789', privateRedirects: false });
+  const redirectTo = (to: string) => new URL(`/api/download/audio-result/u/a.mp3?to=${encodeURIComponent(to)}`, base);
+
+  for (const [what, to] of [
+    ['a loopback address', () => `http://127.0.0.1:${internalPort}/latest/meta-data`],
+    ['a name that resolves to one', () => `http://localhost:${internalPort}/latest/meta-data`],
+    ['a link-local address (cloud metadata)', () => 'http://169.254.169.254/latest/meta-data'],
+  ] as const) {
+    it(`refuses one to ${what}, for good and without connecting`, async () => {
+      await assert.rejects(client().openDownload(redirectTo(to())), (err: { code?: string; retryable?: boolean; message?: string }) => {
+        assert.deepEqual([err.code, err.retryable], ['ERR_DOWNLOAD_FOREIGN_HOST', false], err.message);
+        return true;
+      });
+      assert.equal(internalHits, 0);
+    });
+  }
+
+  it('follows one on Auphonic’s own origin, and any when Auphonic itself is on such an address (a simulator)', async () => {
+    const same = await client().openDownload(redirectTo(new URL('/api/download/audio-result/u/b.mp3', base).toString()));
+    assert.equal(same.statusCode, 200);
+    same.body.destroy();
+    const local = new AuphonicClient({ baseUrl: base, token: 'token-0123456789' });
+    const res = await local.openDownload(redirectTo(`http://127.0.0.1:${internalPort}/file`));
+    assert.equal(res.statusCode, 200);
+    res.body.destroy();
+    assert.equal(internalHits, 1);
+  });
+});
