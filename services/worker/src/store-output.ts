@@ -70,6 +70,13 @@ export async function storeOutput(
     const seconds = (performance.now() - started) / 1000;
     const mbPerSecond = Math.round(result.size / 1e6 / Math.max(seconds, 0.001));
     log.info({ bytes: result.size, seconds, mbPerSecond, ...(result.ranges > 1 ? { ranges: result.ranges } : {}) }, 'file stored');
+    // An image never comes with a checksum; an output should: said, not only in the record's checksumVerified.
+    if (kind === 'audio' && planned.expectedMd5 === null) {
+      log.warn(
+        { checksumVerified: false },
+        'file stored unverified: Auphonic announced no MD5-shaped checksum for it (or VERIFY_CHECKSUMS=false)',
+      );
+    }
     return stored(result.size, result.md5, result.mediaType);
   } catch (err) {
     if (ctx.signal?.aborted) throw err;

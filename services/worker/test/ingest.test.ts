@@ -294,6 +294,19 @@ describe('worker: a production from webhook to verified files', () => {
     assert.ok(value(/^auphonic_bridge_queue_workers\{/) >= 1);
   });
 
+  it('stores an output Auphonic announces no checksum for, and says it is unverified, in the record and the log', async () => {
+    const content = bytes(300, 11);
+    const p = await f.sim.addProduction({ files: [{ filename: 'unsummed.mp3', content, checksum: null }] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    const out = (await record(p.uuid)).bridge.outputs[0];
+    assert.deepEqual([out.fate, out.checksumVerified], ['stored', false]);
+    assert.ok(
+      f.logs.records().some((l) => l.uuid === p.uuid && l.filename === 'unsummed.mp3' && /stored unverified/.test(String(l.msg))),
+      'a warning names the file',
+    );
+  });
+
   it('looks again for an output a finished production lists without a file, and stores it once Auphonic has rendered it', async () => {
     const ready = bytes(100);
     const later = bytes(120, 9);
