@@ -33,6 +33,8 @@ export interface UploadOptions {
    * back starts at 0 and removes the dead upload instead.
    */
   resumeId?: string;
+  /** The job's: a write still waiting for room (a part buffer) gives up when it aborts. */
+  signal?: AbortSignal;
 }
 
 export interface Upload {

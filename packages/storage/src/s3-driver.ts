@@ -233,7 +233,10 @@ export class S3Driver implements StorageDriver {
         // Not listable here: the sweep or a lifecycle rule removes it.
       }
     }
-    return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError, this.#spool);
+    return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError, {
+      spool: this.#spool,
+      signal: opts.signal,
+    });
   }
 }
 

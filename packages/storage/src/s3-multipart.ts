@@ -61,14 +61,17 @@ export class S3MultipartUpload implements Upload {
   #reserved: Array<() => void> = [];
   /** What a caller sees of a failure: the driver's StorageError. */
   readonly #toError: (err: unknown) => Error;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(
     client: S3Client,
     pool: PartPool,
     target: { bucket: string; key: string },
     toError: (err: unknown) => Error,
-    spool?: SpoolBudget,
+    opts: { spool?: SpoolBudget; signal?: AbortSignal } = {},
   ) {
+    const { spool, signal } = opts;
+    this.#signal = signal;
     this.#client = client;
     this.#pool = pool;
     this.#spoolBudget = spool;
@@ -98,7 +101,8 @@ export class S3MultipartUpload implements Upload {
     this.#check();
     let offset = 0;
     while (offset < chunk.length) {
-      this.#current ??= await this.#pool.acquire();
+      // Cancellable: while S3 throttles the parts in flight, every upload of the worker waits here.
+      this.#current ??= await this.#pool.acquire(this.#signal);
       this.#check();
       const n = Math.min(chunk.length - offset, this.#pool.size - this.#filled);
       this.#current.set(chunk.subarray(offset, offset + n), this.#filled);

@@ -357,6 +357,47 @@ describe('S3Driver: a download split into ranges', () => {
     assert.equal(await driver.stat('account/u/stopped.wav'), null);
   });
 
+  it("stops a write waiting for a part buffer when the upload's signal aborts (S3 holding every part in flight)", async () => {
+    const driver = new S3Driver({ ...settings, concurrency: 1 }, { credentials: s3.credentials });
+    // S3 takes its time over every part: the pool's two buffers stay out.
+    let release = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') await stalled;
+        return next(args);
+      },
+      { step: 'initialize', name: 'stall-parts' },
+    );
+    const busy = await driver.createUpload('account/u/busy.wav');
+    await busy.write(randomBytes(10 * MiB));
+    const job = new AbortController();
+    const waiting = await driver.createUpload('account/u/waiting.wav', { signal: job.signal });
+    const write = waiting.write(randomBytes(1024));
+    const settled = await Promise.race([
+      write.then(
+        () => 'written',
+        () => 'rejected',
+      ),
+      sleep(200).then(() => 'waiting'),
+    ]);
+    assert.equal(settled, 'waiting', 'no buffer free');
+    job.abort(new Error('job cancelled'));
+    const outcome = await Promise.race([
+      write.then(
+        () => 'written',
+        (err: unknown) => String(err),
+      ),
+      sleep(2000).then(() => 'still waiting'),
+    ]);
+    assert.match(outcome, /job cancelled/);
+    release();
+    await busy.abort();
+    await waiting.abort();
+  });
+
   it('stops waiting for a pool buffer when its range is stopped, and the buffer goes to the next in line', async () => {
     const pool = new PartPool(1024, 1);
     const held = await pool.acquire();

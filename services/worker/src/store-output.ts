@@ -99,6 +99,7 @@ async function download(
   const verifiable = planned.expectedMd5 !== null && planned.expectedSize !== null;
   const upload = await deps.storage.createUpload(planned.key, {
     resumeId: verifiable ? `${planned.key}\0${planned.expectedSize}\0${planned.expectedMd5}` : undefined,
+    signal: ctx.signal,
   });
   try {
     let hash: Hash | undefined;
