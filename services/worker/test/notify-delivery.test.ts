@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { ConnectionStore, Sealer } from '@auphonic-bridge/connections';
 import type { NotificationJobData } from '@auphonic-bridge/queue';
 import { createLogger } from '@auphonic-bridge/runtime';
-import { redisSpace, type TestRedisSpace } from '@auphonic-bridge/testing';
+import { redisSpace, type TestRedisSpace, waitFor } from '@auphonic-bridge/testing';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createDeliveryProcessor } from '../src/notify/deliver.ts';
+import { putOffMs } from '../src/notify/receiver-gate.ts';
 
 const MiB = 1 << 20;
 
@@ -134,6 +135,53 @@ describe("a connection's notification once the connection is deleted", () => {
       assert.deepEqual(await deliver(job), { status: 0 });
       assert.equal(requests, 0);
     } finally {
+      server.close();
+    }
+  });
+});
+
+describe('events of a receiver that stopped answering', () => {
+  it('are put off for about as long as it has been silent: a timeout at least, an hour at most', () => {
+    assert.equal(putOffMs(0, 15_000, 0.5), 15_000);
+    assert.equal(putOffMs(10 * 60_000, 15_000, 0.5), 10 * 60_000);
+    assert.equal(putOffMs(5 * 3_600_000, 15_000, 0.5), 3_600_000);
+    assert.equal(putOffMs(0, 15_000, 0), 7_500, 'jittered');
+  });
+
+  it("get an attempt of their own at their last chance, never given up untried while another one's is in flight", async () => {
+    // Silent for its first two requests (held open), then it answers.
+    let requests = 0;
+    const held: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      requests += 1;
+      req.resume();
+      if (requests <= 2) return void held.push(res);
+      res.writeHead(204).end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
+      const deliver = createDeliveryProcessor({
+        settings: { url, keys: [Buffer.alloc(32, 1)], allowPrivate: true, retryForMs: 60_000, timeoutMs: 300, concurrency: 2 },
+        connections: null,
+        log: createLogger({ service: 'test', level: 'silent' }),
+      });
+      const job = (id: string, age: number) =>
+        ({
+          data: { id, type: 'production.stored', owner: { kind: 'account' }, body: '{}' },
+          timestamp: Date.now() - age,
+        }) as unknown as Job<NotificationJobData>;
+      // The first times out: the receiver is unresponsive. The second is its one attempt in flight.
+      await assert.rejects(deliver(job('msg_first', 0)), /no answer/);
+      const second = deliver(job('msg_second', 0)).catch((err: unknown) => err);
+      await waitFor(() => requests >= 2, 'the second attempt in flight');
+      // The third is past NOTIFY_RETRY_FOR: tried now, not put off nor given up untried.
+      assert.deepEqual(await deliver(job('msg_last', 120_000)), { status: 204 });
+      assert.equal(requests, 3);
+      await second;
+    } finally {
+      for (const res of held) res.destroy();
       server.close();
     }
   });

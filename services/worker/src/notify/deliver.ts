@@ -4,7 +4,7 @@ import type { NotificationJobData, Owner } from '@auphonic-bridge/queue';
 import { checkOutboundUrl, guardedLookup, type Logger } from '@auphonic-bridge/runtime';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import got, { type Got } from 'got';
-import { ReceiverGate } from './receiver-gate.ts';
+import { putOffMs, ReceiverGate } from './receiver-gate.ts';
 import { signedHeaders } from './signature.ts';
 
 export interface NotifySettings {
@@ -93,11 +93,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     } catch (err) {
       return fail(`notify URL refused: ${(err as Error).message}`, true);
     }
-    if (!gate.enter(url.origin)) {
-      if (lastChance) return fail('the receiver has not answered in time since its events were put off', false);
-      // Not an attempt: the slot goes to another receiver's event, and this one comes back in about a timeout.
+    // At its last chance an event is tried, not put off: it is never given up untried.
+    if (!gate.enter(url.origin, lastChance)) {
+      // Not an attempt: the slot goes to another receiver's event. It comes back after about as long as the
+      // receiver has been silent (a timeout at least, an hour at most): a long outage's backlog is not taken
+      // every few seconds for a day.
       deps.onOutcome?.('deferred');
-      await job.moveToDelayed(Date.now() + Math.round(deps.settings.timeoutMs * (0.5 + Math.random())), token);
+      await job.moveToDelayed(Date.now() + putOffMs(gate.unresponsiveFor(url.origin), deps.settings.timeoutMs), token);
       throw new DelayedError();
     }
     let status: number;

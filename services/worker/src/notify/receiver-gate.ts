@@ -13,17 +13,21 @@
  */
 export class ReceiverGate {
   readonly #inFlight = new Map<string, number>();
-  readonly #unresponsive = new Set<string>();
+  /** Since when each unresponsive receiver has not answered. */
+  readonly #unresponsive = new Map<string, number>();
   readonly #onChange: (origin: string, unresponsive: boolean) => void;
 
   constructor(onChange: (origin: string, unresponsive: boolean) => void = () => {}) {
     this.#onChange = onChange;
   }
 
-  /** Whether an attempt to `origin` may start now; if so, `leave` must follow it. */
-  enter(origin: string): boolean {
+  /**
+   * Whether an attempt to `origin` may start now; if so, `leave` must follow it. `force`: it
+   * starts whatever the receiver's state (an event's last chance is an attempt, not a put-off).
+   */
+  enter(origin: string, force = false): boolean {
     const inFlight = this.#inFlight.get(origin) ?? 0;
-    if (this.#unresponsive.has(origin) && inFlight >= 1) return false;
+    if (!force && this.#unresponsive.has(origin) && inFlight >= 1) return false;
     this.#inFlight.set(origin, inFlight + 1);
     return true;
   }
@@ -35,8 +39,26 @@ export class ReceiverGate {
     else this.#inFlight.delete(origin);
     if (answered !== null && answered === this.#unresponsive.has(origin)) {
       if (answered) this.#unresponsive.delete(origin);
-      else this.#unresponsive.add(origin);
+      else this.#unresponsive.set(origin, Date.now());
       this.#onChange(origin, !answered);
     }
   }
+
+  /** How long the receiver has not answered (0 when it answers). */
+  unresponsiveFor(origin: string, now = Date.now()): number {
+    const since = this.#unresponsive.get(origin);
+    return since === undefined ? 0 : now - since;
+  }
+}
+
+/** The longest an event is put off at once while its receiver is unresponsive. */
+const MAX_PUT_OFF_MS = 3_600_000;
+
+/**
+ * How long an event of an unresponsive receiver is put off: about as long as the receiver has
+ * been silent, a timeout at least and an hour at most, jittered. A long outage's backlog then
+ * comes back ever more rarely, not every few seconds for a day.
+ */
+export function putOffMs(silentForMs: number, timeoutMs: number, random = Math.random()): number {
+  return Math.round(Math.min(Math.max(silentForMs, timeoutMs), MAX_PUT_OFF_MS) * (0.5 + random));
 }
