@@ -35,15 +35,32 @@ function keysUnder(prefix: string) {
     connection: (id: string) => `${prefix}connection:${id}`,
     all: `${prefix}connections`,
     token: (userId: string) => `${prefix}oauth-token:${userId}`,
-    oauthFlow: (id: string) => `${prefix}oauth-flow:${id}`,
+    oauthFlows: (id: string) => `${prefix}oauth-flows:${id}`,
     completing: (id: string) => `${prefix}connection-completing:${id}`,
   };
 }
 
-/** GET, and DEL when the flow is the nonce's: a forged or stale nonce takes nothing away. */
-const CONSUME_FLOW = `local v = redis.call('GET', KEYS[1])
-if not v or cjson.decode(v).nonce ~= ARGV[1] then return false end
-redis.call('DEL', KEYS[1])
+/** OAuth flows a connection keeps at once (its newest). */
+const MAX_OAUTH_FLOWS = 5;
+
+/** Adds a flow; drops expired ones, then the oldest past the cap. ARGV: nonce, entry, ttlMs, max, now. */
+const START_FLOW = `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local all = redis.call('HGETALL', KEYS[1])
+local live = {}
+for i = 1, #all, 2 do
+  local at = cjson.decode(all[i + 1]).at
+  if at < tonumber(ARGV[5]) - tonumber(ARGV[3]) then redis.call('HDEL', KEYS[1], all[i])
+  else table.insert(live, { all[i], at }) end
+end
+table.sort(live, function(a, b) return a[2] < b[2] end)
+for i = 1, #live - tonumber(ARGV[4]) do redis.call('HDEL', KEYS[1], live[i][1]) end
+return #live`;
+
+/** Takes the nonce's flow, once: a forged or stale nonce takes nothing away. */
+const CONSUME_FLOW = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
 return v`;
 
 /** What a sealed token is bound to: its user, whatever prefix its key has (so a prefix change never orphans a token). */
@@ -189,19 +206,23 @@ export class ConnectionStore {
   }
 
   /**
-   * Remembers the connection's OAuth flow (its nonce, and the link it was started from) until it
-   * is used once or expires. One per connection: a newer start replaces it, so that a link
-   * opened over and over holds one key, not one a request.
+   * Remembers an OAuth flow of the connection (its nonce, and the link it was started from)
+   * until it is used once or expires. A connection keeps its newest MAX_OAUTH_FLOWS in one
+   * hash: a link opened over and over holds one small key, not one a request, and a second
+   * window (or a link checker's request) does not end the flow under way in the first.
    */
   async startOAuthFlow(nonce: string, flow: OAuthFlow, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#key.oauthFlow(flow.connectionId), JSON.stringify({ nonce, link: flow.link }), 'PX', ttlMs);
+    const entry = JSON.stringify({ link: flow.link, at: Date.now() });
+    await this.#redis.eval(START_FLOW, 1, this.#key.oauthFlows(flow.connectionId), nonce, entry, ttlMs, MAX_OAUTH_FLOWS, Date.now());
   }
 
-  /** Takes the connection's flow if this nonce started it, once: a replay, or a flow a newer start replaced, gets null. */
-  async consumeOAuthFlow(connectionId: string, nonce: string): Promise<OAuthFlow | null> {
-    const raw = (await this.#redis.eval(CONSUME_FLOW, 1, this.#key.oauthFlow(connectionId), nonce)) as string | null;
+  /** Takes the flow this nonce started, once: a replay, or a flow expired or pushed out by newer ones, gets null. */
+  async consumeOAuthFlow(connectionId: string, nonce: string, ttlMs: number): Promise<OAuthFlow | null> {
+    const raw = (await this.#redis.eval(CONSUME_FLOW, 1, this.#key.oauthFlows(connectionId), nonce)) as string | null;
     if (raw === null) return null;
-    return { connectionId, link: (JSON.parse(raw) as { link?: string | null }).link ?? null };
+    const { link, at } = JSON.parse(raw) as { link?: string | null; at?: number };
+    if (typeof at !== 'number' || Date.now() - at > ttlMs) return null;
+    return { connectionId, link: link ?? null };
   }
 
   /**

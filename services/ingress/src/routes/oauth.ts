@@ -35,8 +35,8 @@ const linkUsed = (c: Connection) =>
 /**
  * The browser side of connecting: /oauth/start binds the flow to this browser
  * with a signed, short-lived, HttpOnly cookie (the connection and the flow's
- * nonce) and sends it to Auphonic; /oauth/callback accepts the code only from
- * that browser, once. `state` is sent and checked when Auphonic echoes it; the
+ * nonce; a connection keeps its newest five) and sends it to Auphonic;
+ * /oauth/callback accepts the code only from that browser, once. `state` is sent and checked when Auphonic echoes it; the
  * cookie alone binds the flow when it does not. A callback that cannot be the
  * flow's own (a forged state, or no code and no state) changes nothing: it
  * neither ends the flow nor clears the cookie, so a link to it sent by a
@@ -85,6 +85,8 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
   app.get(
     '/oauth/start',
     {
+      // A HEAD (a link checker, an unfurler) starts no flow.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Browser: binds the flow to this browser and redirects to Auphonic',
         querystring: StartQuery,
@@ -145,7 +147,7 @@ export async function oauthRoutes(instance: FastifyInstance, opts: OAuthOptions)
       // Without state, nothing says a refusal is the flow's own: it is shown, and the flow left as it was.
       if (state === undefined && (error || !code)) return notAuthorised();
       // Consumed before the code is used: a replay of the same callback finds nothing.
-      const flow = await store.consumeOAuthFlow(connectionId, nonce);
+      const flow = await store.consumeOAuthFlow(connectionId, nonce, FLOW_TTL_MS);
       reply.clearCookie(COOKIE, { path: flowCookie.path });
       if (!flow || !(await store.get(flow.connectionId))) {
         return htmlPage(reply, 400, 'Not connected', 'This connection was already completed or has expired. Start again.');
