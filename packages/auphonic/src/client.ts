@@ -1,3 +1,4 @@
+import { lookup as dnsLookup } from 'node:dns';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -22,10 +23,13 @@ export interface AuphonicClientOptions {
   onResponse?: ResponseObserver;
   /**
    * Whether a download's redirect may lead off Auphonic's origin to a loopback, private or
-   * link-local address (and to http from https). Default: only when baseUrl is itself such an
-   * address (a simulator, a stand-in on the same network).
+   * link-local address (DOWNLOAD_ALLOW_PRIVATE: object storage reached through a private
+   * endpoint). Default: only when Auphonic itself is at such an address (a simulator, a
+   * stand-in on the same network), by its literal or what its name resolves to.
    */
   privateRedirects?: boolean;
+  /** dns.lookup unless given (tests: DNS cannot be reached from the test machines). */
+  lookup?: typeof dnsLookup;
 }
 
 /** A production as the list answers it (minimal_data): which fields it keeps is undocumented. */
@@ -77,15 +81,19 @@ export class AuphonicClient {
   readonly #http: Got;
   readonly #token: string;
   readonly #onResponse: ResponseObserver | undefined;
-  readonly #privateRedirects: boolean;
+  readonly #privateRedirects: boolean | undefined;
+  readonly #lookup: typeof dnsLookup;
+  #basePrivate: Promise<boolean> | undefined;
 
   constructor(opts: AuphonicClientOptions) {
     this.baseUrl = opts.baseUrl;
-    this.#privateRedirects = opts.privateRedirects ?? isPrivateHost(opts.baseUrl.hostname);
+    this.#privateRedirects = opts.privateRedirects;
+    this.#lookup = opts.lookup ?? dnsLookup;
     this.#token = opts.token;
     this.#onResponse = opts.onResponse;
     this.retries = opts.retries ?? DEFAULT_QUICK_RETRIES;
     this.#http = got.extend({
+      ...(opts.lookup ? { dnsLookup: opts.lookup as never } : {}),
       headers: { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT },
       // Retries are ours (withQuickRetries, the download loop, the job backoff): got's restart streams at byte 0.
       retry: { limit: 0 },
@@ -299,8 +307,12 @@ export class AuphonicClient {
     } catch (err) {
       stream.destroy();
       const code = (err as { code?: unknown }).code;
+      const setting = ' (DOWNLOAD_ALLOW_PRIVATE=true allows it)';
+      // A literal address is what Auphonic said: for good. A name's answer may change (a bad DNS answer): tried again.
       if (code === 'ERR_DOWNLOAD_FOREIGN_HOST' || code === 'ERR_OUTBOUND_URL') {
-        throw new AuphonicError('ERR_DOWNLOAD_FOREIGN_HOST', `download ${url.pathname}: ${(err as Error).message}`, { retryable: false });
+        throw new AuphonicError('ERR_DOWNLOAD_FOREIGN_HOST', `download ${url.pathname}: ${(err as Error).message}${setting}`, {
+          retryable: code === 'ERR_OUTBOUND_URL',
+        });
       }
       throw networkError(`download ${url.pathname}`, err);
     }
@@ -312,16 +324,31 @@ export class AuphonicClient {
    * what its name resolves to when connecting, nor from https to http. What Auphonic lists is
    * stored and published, so a redirect there would store whatever an internal endpoint says.
    */
-  #checkRedirect(next: NormalizedOptions): void {
+  async #checkRedirect(next: NormalizedOptions): Promise<void> {
     const target = next.url;
-    if (!target) return;
-    if (this.#privateRedirects || target.origin === this.baseUrl.origin) return;
+    if (!target || target.origin === this.baseUrl.origin) return;
+    if (this.#privateRedirects ?? (await this.#auphonicIsPrivate())) return;
     const refuse = (why: string) => {
       throw Object.assign(new Error(`a redirect ${why}`), { code: 'ERR_DOWNLOAD_FOREIGN_HOST' });
     };
     if (this.baseUrl.protocol === 'https:' && target.protocol !== 'https:') refuse('leaves https');
     if (isPrivateHost(target.hostname)) refuse('leads to a loopback, private or link-local address');
-    next.dnsLookup = guardedLookup({ allowPrivate: false }) as never;
+    next.dnsLookup = guardedLookup({ allowPrivate: false, resolve: this.#lookup }) as never;
+  }
+
+  /** Whether Auphonic itself is at a loopback, private or link-local address (looked up once). */
+  #auphonicIsPrivate(): Promise<boolean> {
+    const host = this.baseUrl.hostname.replace(/^\[|\]$/g, '');
+    this.#basePrivate ??= isPrivateHost(host)
+      ? Promise.resolve(true)
+      : isIP(host)
+        ? Promise.resolve(false)
+        : new Promise((resolve) =>
+            this.#lookup(host, { all: true }, (err, addresses) =>
+              resolve(!err && addresses.length > 0 && addresses.every((a) => isForbiddenAddress(a.address))),
+            ),
+          );
+    return this.#basePrivate;
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuphonicClient } from '../src/client.ts';
@@ -50,7 +51,7 @@ describe("openDownload's redirects off Auphonic's origin (SSRF)", () => {
   // Auphonic, whose download answers 302 to `?to=`; and an internal endpoint of the worker's network.
   let auphonic: Server;
   let internal: Server;
-  let base: URL;
+  let auphonicPort: number;
   let internalPort: number;
   let internalHits = 0;
   before(async () => {
@@ -67,7 +68,7 @@ describe("openDownload's redirects off Auphonic's origin (SSRF)", () => {
       s.listen(0, '127.0.0.1');
       await once(s, 'listening');
     }
-    base = new URL(`http://127.0.0.1:${(auphonic.address() as { port: number }).port}`);
+    auphonicPort = (auphonic.address() as { port: number }).port;
     internalPort = (internal.address() as { port: number }).port;
   });
   after(() => {
@@ -75,32 +76,61 @@ describe("openDownload's redirects off Auphonic's origin (SSRF)", () => {
     internal.close();
   });
 
-  // Auphonic on loopback here stands for a public Auphonic: privateRedirects false, as it defaults to for one.
-  const client = () => new AuphonicClient({ baseUrl: base, token: 'token-0123456789', privateRedirects: false });
-  const redirectTo = (to: string) => new URL(`/api/download/audio-result/u/a.mp3?to=${encodeURIComponent(to)}`, base);
-
-  for (const [what, to] of [
-    ['a loopback address', () => `http://127.0.0.1:${internalPort}/latest/meta-data`],
-    ['a name that resolves to one', () => `http://localhost:${internalPort}/latest/meta-data`],
-    ['a link-local address (cloud metadata)', () => 'http://169.254.169.254/latest/meta-data'],
-  ] as const) {
-    it(`refuses one to ${what}, for good and without connecting`, async () => {
-      await assert.rejects(client().openDownload(redirectTo(to())), (err: { code?: string; retryable?: boolean; message?: string }) => {
-        assert.deepEqual([err.code, err.retryable], ['ERR_DOWNLOAD_FOREIGN_HOST', false], err.message);
-        return true;
-      });
-      assert.equal(internalHits, 0);
+  // DNS cannot be reached here: names resolve through this stand-in, as a resolver would answer them.
+  const names: Record<string, string> = { 'storage.internal.example': '127.0.0.1', 'stand-in.example': '127.0.0.1' };
+  const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    const address = names[hostname] ?? (isIP(hostname) ? hostname : undefined);
+    if (!address) return callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    if (options.all) return callback(null, [{ address, family: 4 }]);
+    callback(null, address, 4);
+  }) as unknown as typeof import('node:dns').lookup;
+  // Auphonic on loopback stands for the public Auphonic with privateRedirects false, what it is for a public one.
+  const client = (host: string, privateRedirects?: boolean) =>
+    new AuphonicClient({
+      baseUrl: new URL(`http://${host}:${auphonicPort}`),
+      token: 'token-0123456789',
+      lookup,
+      ...(privateRedirects === undefined ? {} : { privateRedirects }),
     });
-  }
+  const redirectTo = (host: string, to: string) =>
+    new URL(`http://${host}:${auphonicPort}/api/download/audio-result/u/a.mp3?to=${encodeURIComponent(to)}`);
+  const refused = async (to: string) => {
+    try {
+      await client('127.0.0.1', false).openDownload(redirectTo('127.0.0.1', to));
+      return null;
+    } catch (err) {
+      return [(err as { code?: string }).code, (err as { retryable?: boolean }).retryable, (err as Error).message];
+    }
+  };
 
-  it('follows one on Auphonic’s own origin, and any when Auphonic itself is on such an address (a simulator)', async () => {
-    const same = await client().openDownload(redirectTo(new URL('/api/download/audio-result/u/b.mp3', base).toString()));
-    assert.equal(same.statusCode, 200);
-    same.body.destroy();
-    const local = new AuphonicClient({ baseUrl: base, token: 'token-0123456789' });
-    const res = await local.openDownload(redirectTo(`http://127.0.0.1:${internalPort}/file`));
-    assert.equal(res.statusCode, 200);
-    res.body.destroy();
+  it('refuses, for good and without connecting, one to a loopback or link-local literal', async () => {
+    for (const to of [
+      `http://127.0.0.1:${internalPort}/latest/meta-data`,
+      'http://169.254.169.254/latest/meta-data',
+      `http://localhost:${internalPort}/`,
+    ]) {
+      const [code, retryable, message] = (await refused(to)) ?? [];
+      assert.deepEqual([code, retryable], ['ERR_DOWNLOAD_FOREIGN_HOST', false], to);
+      assert.match(String(message), /DOWNLOAD_ALLOW_PRIVATE=true/);
+    }
+    assert.equal(internalHits, 0);
+  });
+
+  it('refuses one to a name that resolves to such an address when connecting, to be tried again (a DNS answer may change)', async () => {
+    const [code, retryable] = (await refused(`http://storage.internal.example:${internalPort}/x`)) ?? [];
+    assert.deepEqual([code, retryable], ['ERR_DOWNLOAD_FOREIGN_HOST', true]);
+    assert.equal(internalHits, 0);
+  });
+
+  it('follows one on Auphonic’s own origin, and any when Auphonic itself is at a private address (a stand-in by name)', async () => {
+    const own = await client('127.0.0.1', false).openDownload(redirectTo('127.0.0.1', `http://127.0.0.1:${auphonicPort}/b.mp3`));
+    assert.equal(own.statusCode, 200);
+    own.body.destroy();
+    const standIn = await client('stand-in.example').openDownload(
+      redirectTo('stand-in.example', `http://storage.internal.example:${internalPort}/x`),
+    );
+    assert.equal(standIn.statusCode, 200);
+    standIn.body.destroy();
     assert.equal(internalHits, 1);
   });
 });

@@ -33,6 +33,8 @@ export interface WorkerConfig {
   downloadResumes: number;
   /** Outputs of one production downloaded at once. */
   downloadConcurrency: number;
+  /** DOWNLOAD_ALLOW_PRIVATE: a download's redirect may lead to a private address (object storage behind a private endpoint). */
+  downloadAllowPrivate: boolean;
   /** Idle download slots take ranges of at least this many bytes of a running download (0: never). */
   downloadSplitMinBytes: number;
   /** Quick retries of one failed request (details, a download) within one attempt. */
@@ -86,6 +88,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     verifyChecksums: r.bool('VERIFY_CHECKSUMS', { default: true }),
     downloadResumes: r.int('DOWNLOAD_RESUMES', { default: 5, min: 0, max: 100 }),
     downloadConcurrency: r.int('DOWNLOAD_CONCURRENCY', { default: 3, min: 1, max: 16 }),
+    downloadAllowPrivate: r.bool('DOWNLOAD_ALLOW_PRIVATE', { default: false }),
     downloadSplitMinBytes: r.int('DOWNLOAD_SPLIT_MIN_MB', { default: 8, min: 0, max: 1_000_000 }) * 1024 * 1024,
     requestRetries: r.int('REQUEST_RETRIES', { default: 4, min: 0, max: 20 }),
     backoff: {

@@ -51,6 +51,7 @@ export async function fromConfig(config: WorkerConfig, logger: Logger, overrides
     retries: { retries: config.requestRetries, baseMs: 200, maxMs: 3_000, retryAfterCapMs: 10_000 },
     onResponse: ({ operation, statusCode, ms }) =>
       metrics.auphonicRequestDuration.observe({ operation, status_code: String(statusCode) }, ms / 1000),
+    privateRedirects: config.downloadAllowPrivate,
   });
   return {
     config,

@@ -19,6 +19,8 @@ export interface CredentialSources {
   /** Quick retries of one request within an attempt (REQUEST_RETRIES). */
   retries?: QuickRetryPolicy;
   onResponse?: ResponseObserver;
+  /** DOWNLOAD_ALLOW_PRIVATE; else private redirects only when Auphonic itself is private (the client's default). */
+  privateRedirects?: boolean;
 }
 
 /** How many owners' clients are kept (a client per token: its connection pool is reused from job to job). */
@@ -32,7 +34,13 @@ export function createCredentials(sources: CredentialSources): (owner: Owner) =>
     if (kept) {
       clients.delete(token); // to the end: the most recently used
     } else {
-      kept = new AuphonicClient({ baseUrl: sources.baseUrl, token, retries: sources.retries, onResponse: sources.onResponse });
+      kept = new AuphonicClient({
+        baseUrl: sources.baseUrl,
+        token,
+        retries: sources.retries,
+        onResponse: sources.onResponse,
+        ...(sources.privateRedirects ? { privateRedirects: true } : {}),
+      });
       if (clients.size >= KEPT_CLIENTS) clients.delete(clients.keys().next().value as string);
     }
     clients.set(token, kept);
