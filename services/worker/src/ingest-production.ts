@@ -13,6 +13,7 @@ import { type ChapterMark, chapterMarks } from './chapter-marks.ts';
 import { jsonChapters, storeChapters } from './chapters-file.ts';
 import type { Credentials } from './credentials.ts';
 import { EventNotQueuedError, IngestError, ProductionChangedError, ProductionRunningError } from './errors.ts';
+import { NOT_FINISHED_PATIENCE_MS } from './fate.ts';
 import { planImages } from './images.ts';
 import { NOT_RENDERED, planOutputs } from './outputs.ts';
 import { RangeHelp } from './range-help.ts';
@@ -51,6 +52,8 @@ export interface IngestContext {
   signal?: AbortSignal;
   /** The retry budget is spent: whatever fails now is recorded as final. */
   lastChance: boolean;
+  /** Since the webhook came (the job's creation). */
+  ageMs?: number;
   /** After every chunk stored. */
   onProgress?: (progress: { filename: string; bytes: number; total: number | null }) => void;
 }
@@ -175,7 +178,11 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   if (removed.length > 0) ctx.log.info({ removed }, "removed what the earlier rendering's chapters and cover left");
 
   const failed = outputs.filter((o) => o.fate === 'failed');
-  const final = failed.length === 0 || ctx.lastChance;
+  // Outputs not rendered are looked for as long as a production still running is (NOT_FINISHED_PATIENCE_MS), not for
+  // RETRY_FOR: the host hears of what was stored within minutes, not days. They stay failed in the record, so the
+  // production's next webhook (or a replay) looks for them again.
+  const onlyUnrendered = failed.length > 0 && failed.every((o) => o.code === NOT_RENDERED);
+  const final = failed.length === 0 || ctx.lastChance || (onlyUnrendered && (ctx.ageMs ?? 0) >= NOT_FINISHED_PATIENCE_MS);
   const record = await write(outputs, final);
   const stored = record.bridge.files;
   const bytes = stored.reduce((sum, f) => sum + f.size, 0);

@@ -58,6 +58,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         log,
         signal,
         lastChance,
+        ageMs,
         onProgress: (progress) => {
           const now = Date.now();
           opts.progress.moved(jobId, now);

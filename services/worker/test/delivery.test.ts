@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { ConnectionStore } from '@auphonic-bridge/connections';
-import { addProductionJob } from '@auphonic-bridge/queue';
+import { addProductionJob, productionDedupId } from '@auphonic-bridge/queue';
 import { waitFor } from '@auphonic-bridge/testing';
 import { Redis } from 'ioredis';
 import { bytes, connectUser, startFixture, type WorkerFixture } from './helpers.ts';
@@ -331,6 +331,30 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
     const never = r.bridge.outputs.find((o: { filename: string }) => o.filename === 'never.ogg');
     assert.deepEqual([never.fate, never.code], ['failed', 'ERR_OUTPUT_NOT_RENDERED']);
     assert.match(never.reason, /not rendered/);
+    await worker.destroy();
+  });
+
+  it('records what was stored, final and told, once a not-rendered output has been looked for 15 minutes, not RETRY_FOR', async () => {
+    const worker = await f.startWorker({ RETRY_FOR: '48h', REQUEST_RETRIES: '0' });
+    const p = await f.sim.addProduction({
+      files: [
+        { filename: 'ready.mp3', content: bytes(100, 81) },
+        { filename: 'later.ogg', content: bytes(100, 82), downloadUrl: null },
+      ],
+    });
+    // Its webhook came 16 minutes ago: the patience for a not-rendered output is spent, RETRY_FOR is not.
+    const owner = { kind: 'account' as const };
+    const job = await f.queue.add(
+      'production',
+      { uuid: p.uuid, owner, reportedStatus: 3, receivedAt: new Date(Date.now() - 16 * 60_000).toISOString() },
+      { deduplication: { id: productionDedupId(owner, p.uuid) }, timestamp: Date.now() - 16 * 60_000 },
+    );
+    const end = await f.settled(job);
+    assert.equal(end.state, 'completed', end.reason);
+    assert.equal(end.result?.outcome, 'partial');
+    assert.equal(f.detailCalls(p.uuid), 1, 'not looked at again');
+    const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
+    assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.notRendered], ['partial', true, ['later.ogg']]);
     await worker.destroy();
   });
 
