@@ -129,10 +129,11 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
 
   if (production.output_files.length === 0) {
     // Every finished production has at least one output (an MP3): these details are not the whole story yet.
-    // Recorded at once (the operator sees why), looked at again until the last chance, then an error for good.
+    // Recorded at once (the operator sees why), looked at again as a not-rendered output is, then an error for good.
     const error = { code: 'ERR_NO_OUTPUTS', message: 'Auphonic says the production is done but lists no output files' };
-    await write([], ctx.lastChance, error);
-    if (!ctx.lastChance) throw new IngestError('ERR_NO_OUTPUTS', error.message, { retryable: true });
+    const final = ctx.lastChance || (ctx.ageMs ?? 0) >= NOT_FINISHED_PATIENCE_MS;
+    await write([], final, error);
+    if (!final) throw new IngestError('ERR_NO_OUTPUTS', error.message, { retryable: true });
     ctx.log.warn(error.message);
     return resultOf(uuid, [], 'error');
   }
