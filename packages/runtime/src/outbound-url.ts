@@ -45,7 +45,7 @@ for (const [net, prefix] of [
 /**
  * The IPv4 address an IPv6 one carries, where a gateway on the way would
  * turn it back into that address: IPv4-mapped (::ffff:a.b.c.d),
- * IPv4-compatible (::a.b.c.d), NAT64's well-known prefix (64:ff9b::/96, what
+ * IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64's well-known prefix (64:ff9b::/96, what
  * DNS64 answers for an IPv4-only host on an IPv6-only network) and 6to4
  * (2002:AABB:CCDD::/48).
  */
@@ -55,6 +55,8 @@ function embeddedIpv4(address: string): string | null {
   const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
   const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
   if (zeros(0, 5) && (words[5] === 0xffff || words[5] === 0)) return v4(words[6] ?? 0, words[7] ?? 0);
+  // IPv4-translated (SIIT): ::ffff:0:a.b.c.d.
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) return v4(words[6] ?? 0, words[7] ?? 0);
   if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) return v4(words[6] ?? 0, words[7] ?? 0);
   if (words[0] === 0x2002) return v4(words[1] ?? 0, words[2] ?? 0);
   return null;

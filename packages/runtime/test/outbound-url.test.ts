@@ -14,6 +14,7 @@ describe('outbound URLs (SSRF)', () => {
       '::127.0.0.1', // IPv4-compatible
       '::ffff:127.0.0.1', // IPv4-mapped
       '::ffff:a9fe:a9fe',
+      '::ffff:0:127.0.0.1', // IPv4-translated
       '64:ff9b::a9fe:a9fe', // NAT64, well-known prefix
       '64:ff9b::10.0.0.1',
       '64:ff9b:1::a00:1', // NAT64, local use
