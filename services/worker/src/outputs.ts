@@ -98,8 +98,11 @@ export function auphonicLink(client: AuphonicClient, link: string): URL | { code
   }
 }
 
+/** 0 with a checksum is taken for "not known yet" (the checksum still verifies the bytes, an empty file's too). */
 function announcedSize(output: OutputFile): number | null {
-  return Number.isSafeInteger(output.size) && (output.size as number) >= 0 ? (output.size as number) : null;
+  if (!Number.isSafeInteger(output.size) || (output.size as number) < 0) return null;
+  if (output.size === 0 && announcedMd5(output) !== null) return null;
+  return output.size as number;
 }
 
 function announcedMd5(output: OutputFile): string | null {

@@ -294,6 +294,15 @@ describe('worker: a production from webhook to verified files', () => {
     assert.ok(value(/^auphonic_bridge_queue_workers\{/) >= 1);
   });
 
+  it('takes a size of 0 beside a checksum for a size not known yet: the file is stored, verified by its checksum', async () => {
+    const content = bytes(700, 12);
+    const p = await f.sim.addProduction({ files: [{ filename: 'sized-later.mp3', content, size: 0 }] });
+    const end = await f.settled(await f.enqueue(p.uuid));
+    assert.equal(end.state, 'completed', end.reason);
+    const out = (await record(p.uuid)).bridge.outputs[0];
+    assert.deepEqual([out.fate, out.size, out.checksumVerified], ['stored', 700, true]);
+  });
+
   it('stores an output Auphonic announces no checksum for, and says it is unverified, in the record and the log', async () => {
     const content = bytes(300, 11);
     const p = await f.sim.addProduction({ files: [{ filename: 'unsummed.mp3', content, checksum: null }] });
