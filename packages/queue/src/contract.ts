@@ -113,6 +113,8 @@ export interface NotificationJobData {
   owner: Owner;
   /** The JSON body, as sent. */
   body: string;
+  /** When it was last retried by hand (ms): NOTIFY_RETRY_FOR counts from then, not from the job's creation. */
+  retriedAt?: number;
 }
 
 export const NOTIFICATION_JOB_OPTIONS: JobsOptions = {

@@ -276,6 +276,47 @@ describe('notifications to the host (Standard Webhooks, checked with the referen
     }
   });
 
+  it('gives a notification retried by hand (the dashboard) NOTIFY_RETRY_FOR anew, not a single attempt on a spent budget', async () => {
+    // 503 until `okFrom` requests have come.
+    let okFrom = Number.POSITIVE_INFINITY;
+    const host = await receiver((n) => (n >= okFrom ? 204 : 503));
+    const redis = new Redis(f.redis.url.toString());
+    const notifications = createNotificationQueue(redis, { prefix: f.redis.prefix });
+    const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true', NOTIFY_RETRY_FOR: '1s' });
+    try {
+      const job = await addNotification(notifications, {
+        id: 'msg_by_hand',
+        type: 'production.stored',
+        owner: { kind: 'account' },
+        body: '{}',
+      });
+      await waitFor(
+        async () => (await notifications.getJobState(job.id as string)) === 'failed',
+        'the notification to be given up',
+        20_000,
+      );
+      // Retried by hand after RETRY_FOR: the receiver refuses once more, then takes it.
+      okFrom = host.received.length + 2;
+      await (await notifications.getJob(job.id as string))?.retry('failed');
+      await waitFor(async () => (await notifications.getJobState(job.id as string)) !== 'waiting', 'the retry to start');
+      const state = await waitFor(
+        async () => {
+          const s = await notifications.getJobState(job.id as string);
+          return s === 'completed' || s === 'failed' ? s : null;
+        },
+        'the retried notification to settle',
+        20_000,
+      );
+      assert.equal(state, 'completed', 'it rode out a 503 after the retry');
+      assert.equal(host.received.length, okFrom);
+    } finally {
+      await worker.destroy();
+      await notifications.close();
+      redis.disconnect();
+      await host.close();
+    }
+  });
+
   it('never holds up downloads: a receiver that takes its time delays nothing', async () => {
     const host = await receiver(() => new Promise((r) => setTimeout(() => r(204), 8000)));
     const worker = await f.startWorker({ NOTIFY_URL: host.url, NOTIFY_SECRET: NEW, NOTIFY_ALLOW_PRIVATE: 'true' });

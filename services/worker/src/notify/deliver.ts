@@ -70,7 +70,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   return async (job: Job<NotificationJobData>, token?: string): Promise<{ status: number }> => {
     const { id, body, owner, type } = job.data;
     const log = deps.log.child({ notification: id, type, owner });
-    const lastChance = Date.now() - job.timestamp >= deps.settings.retryForMs;
+    // Retried by hand (the dashboard's retry clears failedReason, and keeps the attempts and the creation time; an automatic
+    // retry keeps failedReason): NOTIFY_RETRY_FOR anew from now, not a single attempt on a spent budget.
+    if (job.attemptsMade > 0 && !job.failedReason && token) {
+      await job.updateData({ ...job.data, retriedAt: Date.now() });
+      log.info('retried by hand: NOTIFY_RETRY_FOR counts from now');
+    }
+    const lastChance = Date.now() - (job.data.retriedAt ?? job.timestamp) >= deps.settings.retryForMs;
     const fail = (reason: string, permanent: boolean, retryAfterMs?: number): never => {
       if (permanent || lastChance) {
         deps.onOutcome?.(permanent ? 'gone' : 'given-up');
