@@ -83,7 +83,8 @@ export class AuphonicClient {
   readonly #onResponse: ResponseObserver | undefined;
   readonly #privateRedirects: boolean | undefined;
   readonly #lookup: typeof dnsLookup;
-  #basePrivate: Promise<boolean> | undefined;
+  /** null: the lookup failed. */
+  #basePrivate: Promise<boolean | null> | undefined;
 
   constructor(opts: AuphonicClientOptions) {
     this.baseUrl = opts.baseUrl;
@@ -336,19 +337,20 @@ export class AuphonicClient {
     next.dnsLookup = guardedLookup({ allowPrivate: false, resolve: this.#lookup }) as never;
   }
 
-  /** Whether Auphonic itself is at a loopback, private or link-local address (looked up once). */
-  #auphonicIsPrivate(): Promise<boolean> {
+  /** Whether Auphonic itself is at a loopback, private or link-local address (looked up once it has been answered). */
+  async #auphonicIsPrivate(): Promise<boolean> {
     const host = this.baseUrl.hostname.replace(/^\[|\]$/g, '');
-    this.#basePrivate ??= isPrivateHost(host)
-      ? Promise.resolve(true)
-      : isIP(host)
-        ? Promise.resolve(false)
-        : new Promise((resolve) =>
-            this.#lookup(host, { all: true }, (err, addresses) =>
-              resolve(!err && addresses.length > 0 && addresses.every((a) => isForbiddenAddress(a.address))),
-            ),
-          );
-    return this.#basePrivate;
+    if (isPrivateHost(host)) return true;
+    if (isIP(host)) return false;
+    this.#basePrivate ??= new Promise((resolve) =>
+      this.#lookup(host, { all: true }, (err, addresses) =>
+        resolve(err ? null : addresses.length > 0 && addresses.every((a) => isForbiddenAddress(a.address))),
+      ),
+    );
+    const answer = await this.#basePrivate;
+    // A failed lookup is not remembered (taken for public this once): the next redirect asks again.
+    if (answer === null) this.#basePrivate = undefined;
+    return answer === true;
   }
 }
 

@@ -134,3 +134,38 @@ describe("openDownload's redirects off Auphonic's origin (SSRF)", () => {
     assert.equal(internalHits, 1);
   });
 });
+
+describe("openDownload: Auphonic's own name looked up once it answers", () => {
+  it('asks again after a failed lookup of it, rather than taking it for public for good', async () => {
+    const storage = createServer((_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'));
+    const auphonic = createServer((_req, res) =>
+      res.writeHead(302, { location: `http://storage.internal.example:${(storage.address() as { port: number }).port}/x` }).end(),
+    );
+    for (const s of [storage, auphonic]) {
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    // DNS cannot be reached here: a stand-in resolver. Its second answer for the stand-in Auphonic's name fails: the
+    // first is for the connection to it, the second the client's own look at it, when the first redirect comes.
+    let asked = 0;
+    const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      if (hostname === 'stand-in.example' && ++asked === 2) return callback(Object.assign(new Error('EAI_AGAIN'), { code: 'EAI_AGAIN' }));
+      const address = '127.0.0.1';
+      if (options.all) return callback(null, [{ address, family: 4 }]);
+      callback(null, address, 4);
+    }) as unknown as typeof import('node:dns').lookup;
+    try {
+      const base = new URL(`http://stand-in.example:${(auphonic.address() as { port: number }).port}`);
+      const client = new AuphonicClient({ baseUrl: base, token: 'token-0123456789', lookup });
+      const url = new URL('/api/download/audio-result/u/a.mp3', base);
+      // The first redirect comes while the lookup of Auphonic's name fails: taken for public, refused.
+      await assert.rejects(client.openDownload(url), /DOWNLOAD_ALLOW_PRIVATE/);
+      const res = await client.openDownload(url);
+      assert.equal(res.statusCode, 200, 'the next one asks again, and finds the stand-in private');
+      res.body.destroy();
+    } finally {
+      auphonic.close();
+      storage.close();
+    }
+  });
+});
