@@ -30,6 +30,11 @@ export interface ProductionJobData {
    * before `receivedAt` is neither trusted nor reused (every file is downloaded and verified again).
    */
   force?: boolean;
+  /**
+   * When the worker first found only what Auphonic may still bring (an output not rendered, no
+   * outputs, storage it may not reach): such a wait lasts NOT_FINISHED_PATIENCE_MS from then.
+   */
+  waitingSince?: string;
 }
 
 /** One of Auphonic's output files (audio, video, subtitles…), the cover, a chapter's image, or the chapters.json the worker writes. */
@@ -115,6 +120,8 @@ export interface NotificationJobData {
   body: string;
   /** When it was last retried by hand (ms): NOTIFY_RETRY_FOR counts from then, not from the job's creation. */
   retriedAt?: number;
+  /** Set when it is given up (ms): a job taken again with it was retried by hand. */
+  gaveUpAt?: number;
 }
 
 export const NOTIFICATION_JOB_OPTIONS: JobsOptions = {

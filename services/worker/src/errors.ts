@@ -6,11 +6,18 @@ export class IngestError extends BridgeError {
   readonly retryable: boolean;
   /** A server's Retry-After behind it (a download's): the job's backoff honours it. */
   readonly retryAfterMs: number | undefined;
+  /** All that failed is what Auphonic may still bring: looked for NOT_FINISHED_PATIENCE_MS, not RETRY_FOR. */
+  readonly waiting: boolean;
 
-  constructor(code: IngestErrorCode, message: string, opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  constructor(
+    code: IngestErrorCode,
+    message: string,
+    opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown; waiting?: boolean },
+  ) {
     super(code, message, { cause: opts.cause });
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.waiting = opts.waiting === true;
   }
 }
 

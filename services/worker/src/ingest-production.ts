@@ -52,8 +52,8 @@ export interface IngestContext {
   signal?: AbortSignal;
   /** The retry budget is spent: whatever fails now is recorded as final. */
   lastChance: boolean;
-  /** Since the webhook came (the job's creation). */
-  ageMs?: number;
+  /** How long this job has waited for what Auphonic may still bring (0 before it first did): see IngestError.waiting. */
+  waitingForMs?: number;
   /** After every chunk stored. */
   onProgress?: (progress: { filename: string; bytes: number; total: number | null }) => void;
 }
@@ -79,6 +79,9 @@ export async function ingestProduction(deps: IngestDeps, data: ProductionJobData
 }
 
 type ClientDeps = IngestDeps & OutputDeps;
+
+/** Output failures that wait on Auphonic, or on settings, not on a transfer: not rendered; storage behind a private address. */
+const WAITING_CODES = new Set([NOT_RENDERED, 'ERR_DOWNLOAD_FOREIGN_HOST']);
 
 async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
   const { uuid, owner } = data;
@@ -131,9 +134,9 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     // Every finished production has at least one output (an MP3): these details are not the whole story yet.
     // Recorded at once (the operator sees why), looked at again as a not-rendered output is, then an error for good.
     const error = { code: 'ERR_NO_OUTPUTS', message: 'Auphonic says the production is done but lists no output files' };
-    const final = ctx.lastChance || (ctx.ageMs ?? 0) >= NOT_FINISHED_PATIENCE_MS;
+    const final = ctx.lastChance || (ctx.waitingForMs ?? 0) >= NOT_FINISHED_PATIENCE_MS;
     await write([], final, error);
-    if (!final) throw new IngestError('ERR_NO_OUTPUTS', error.message, { retryable: true });
+    if (!final) throw new IngestError('ERR_NO_OUTPUTS', error.message, { retryable: true, waiting: true });
     ctx.log.warn(error.message);
     return resultOf(uuid, [], 'error');
   }
@@ -179,11 +182,12 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   if (removed.length > 0) ctx.log.info({ removed }, "removed what the earlier rendering's chapters and cover left");
 
   const failed = outputs.filter((o) => o.fate === 'failed');
-  // Outputs not rendered are looked for as long as a production still running is (NOT_FINISHED_PATIENCE_MS), not for
-  // RETRY_FOR: the host hears of what was stored within minutes, not days. They stay failed in the record, so the
-  // production's next webhook (or a replay) looks for them again.
-  const onlyUnrendered = failed.length > 0 && failed.every((o) => o.code === NOT_RENDERED);
-  const final = failed.length === 0 || ctx.lastChance || (onlyUnrendered && (ctx.ageMs ?? 0) >= NOT_FINISHED_PATIENCE_MS);
+  // Outputs not rendered (or behind storage this worker may not reach) are looked for as long as a production still
+  // running is (NOT_FINISHED_PATIENCE_MS, from the first time they were), not for RETRY_FOR: the host hears of what was
+  // stored within minutes, not days. They stay failed in the record, so the production's next webhook (or a replay)
+  // looks for them again.
+  const waiting = failed.length > 0 && failed.every((o) => WAITING_CODES.has(o.code ?? ''));
+  const final = failed.length === 0 || ctx.lastChance || (waiting && (ctx.waitingForMs ?? 0) >= NOT_FINISHED_PATIENCE_MS);
   const record = await write(outputs, final);
   const stored = record.bridge.files;
   const bytes = stored.reduce((sum, f) => sum + f.size, 0);
@@ -192,7 +196,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     throw new IngestError(
       'ERR_OUTPUTS_FAILED',
       `${failed.length} output(s) failed: ${failed.map((o) => `${o.filename}: ${o.reason}`).join('; ')}`,
-      { retryable: true, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) },
+      { retryable: true, waiting, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) },
     );
   }
   ctx.log.info({ outcome: record.bridge.outcome, files: stored.length, bytes }, 'production stored');

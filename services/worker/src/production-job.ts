@@ -58,7 +58,7 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         log,
         signal,
         lastChance,
-        ageMs,
+        waitingForMs: job.data.waitingSince ? Date.now() - Date.parse(job.data.waitingSince) : 0,
         onProgress: (progress) => {
           const now = Date.now();
           opts.progress.moved(jobId, now);
@@ -102,6 +102,10 @@ export function createProductionProcessor(deps: IngestDeps, logger: Logger, opts
         }
         log.warn({ code, final: true }, `giving up: ${(err as Error).message}`);
         throw giveUp(err);
+      }
+      // Waiting on what Auphonic may still bring: from now, the first time (the patience is counted from the first look).
+      if (err instanceof IngestError && err.waiting && !job.data.waitingSince) {
+        await job.updateData({ ...job.data, waitingSince: new Date().toISOString() }).catch(() => {});
       }
       log.warn({ code, final: false }, `attempt failed: ${(err as Error).message}`);
       throw err;

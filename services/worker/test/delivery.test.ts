@@ -342,26 +342,36 @@ describe('delivery: retries last for RETRY_FOR, not for a count of attempts', ()
 
   it('records what was stored, final and told, once a not-rendered output has been looked for 15 minutes, not RETRY_FOR', async () => {
     const worker = await f.startWorker({ RETRY_FOR: '48h', REQUEST_RETRIES: '0' });
-    const p = await f.sim.addProduction({
-      files: [
-        { filename: 'ready.mp3', content: bytes(100, 81) },
-        { filename: 'later.ogg', content: bytes(100, 82), downloadUrl: null },
-      ],
-    });
-    // Its webhook came 16 minutes ago: the patience for a not-rendered output is spent, RETRY_FOR is not.
+    const files = (seed: number) => [
+      { filename: 'ready.mp3', content: bytes(100, seed) },
+      { filename: 'later.ogg', content: bytes(100, seed + 1), downloadUrl: null },
+    ];
     const owner = { kind: 'account' as const };
-    const job = await f.queue.add(
-      'production',
-      { uuid: p.uuid, owner, reportedStatus: 3, receivedAt: new Date(Date.now() - 16 * 60_000).toISOString() },
-      { deduplication: { id: productionDedupId(owner, p.uuid) }, timestamp: Date.now() - 16 * 60_000 },
-    );
-    const end = await f.settled(job);
+    const sixteenMinutesAgo = new Date(Date.now() - 16 * 60_000);
+    const queue = (uuid: string, extra: Record<string, unknown>, timestamp = Date.now()) =>
+      f.queue.add(
+        'production',
+        { uuid, owner, reportedStatus: 3, receivedAt: new Date(timestamp).toISOString(), ...extra },
+        { deduplication: { id: productionDedupId(owner, uuid) }, timestamp },
+      );
+    // Looked for since 16 minutes ago: the patience is spent, RETRY_FOR is not.
+    const p = await f.sim.addProduction({ files: files(81) });
+    const end = await f.settled(await queue(p.uuid, { waitingSince: sixteenMinutesAgo.toISOString() }));
     assert.equal(end.state, 'completed', end.reason);
     assert.equal(end.result?.outcome, 'partial');
     assert.equal(f.detailCalls(p.uuid), 1, 'not looked at again');
     const r = JSON.parse(await readFile(join(f.storageDir, 'account', p.uuid, 'auphonic-production.json'), 'utf8'));
     assert.deepEqual([r.bridge.outcome, r.bridge.final, r.bridge.notRendered], ['partial', true, ['later.ogg']]);
+
+    // Queued 16 minutes ago (a backlog, a worker down) but never looked at: its patience starts at its first look.
+    const q = await f.sim.addProduction({ files: files(83) });
+    const late = await queue(q.uuid, {}, sixteenMinutesAgo.getTime());
+    await waitFor(async () => f.detailCalls(q.uuid) >= 2, 'a second look');
+    const first = JSON.parse(await readFile(join(f.storageDir, 'account', q.uuid, 'auphonic-production.json'), 'utf8'));
+    assert.equal(first.bridge.final, false, 'not final at its first look');
+    assert.ok((await f.queue.getJob(late.id as string))?.data.waitingSince, 'it notes when it began to wait');
     await worker.destroy();
+    await (await f.queue.getJob(late.id as string))?.remove().catch(() => {});
   });
 
   it('records an error, not a complete production, when a finished production lists no output files', async () => {

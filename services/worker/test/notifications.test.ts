@@ -309,6 +309,11 @@ describe('notifications to the host (Standard Webhooks, checked with the referen
       );
       assert.equal(state, 'completed', 'it rode out a 503 after the retry');
       assert.equal(host.received.length, okFrom);
+      // Its window was opened once, at the first take after the retry, not again at the next.
+      const opened = f.logs.records().filter((l) => l.notification === 'msg_by_hand' && String(l.msg).startsWith('retried by hand'));
+      assert.equal(opened.length, 1);
+      const done = await notifications.getJob(job.id as string);
+      assert.deepEqual([typeof done?.data.retriedAt, done?.data.gaveUpAt], ['number', undefined]);
     } finally {
       await worker.destroy();
       await notifications.close();

@@ -70,17 +70,19 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   return async (job: Job<NotificationJobData>, token?: string): Promise<{ status: number }> => {
     const { id, body, owner, type } = job.data;
     const log = deps.log.child({ notification: id, type, owner });
-    // Retried by hand (the dashboard's retry clears failedReason, and keeps the attempts and the creation time; an automatic
-    // retry keeps failedReason): NOTIFY_RETRY_FOR anew from now, not a single attempt on a spent budget.
-    if (job.attemptsMade > 0 && !job.failedReason && token) {
-      await job.updateData({ ...job.data, retriedAt: Date.now() });
+    // A job that was given up and is taken again was retried by hand (the dashboard's retry keeps its creation time):
+    // NOTIFY_RETRY_FOR anew from now, not a single attempt on a spent budget. Told by the mark its give-up left.
+    if (job.data.gaveUpAt !== undefined && token) {
+      const { gaveUpAt: _gaveUpAt, ...data } = job.data;
+      await job.updateData({ ...data, retriedAt: Date.now() });
       log.info('retried by hand: NOTIFY_RETRY_FOR counts from now');
     }
     const lastChance = Date.now() - (job.data.retriedAt ?? job.timestamp) >= deps.settings.retryForMs;
-    const fail = (reason: string, permanent: boolean, retryAfterMs?: number): never => {
+    const fail = async (reason: string, permanent: boolean, retryAfterMs?: number): Promise<never> => {
       if (permanent || lastChance) {
         deps.onOutcome?.(permanent ? 'gone' : 'given-up');
         log.warn({ final: true }, `notification not delivered: ${reason}`);
+        if (token) await job.updateData({ ...job.data, gaveUpAt: Date.now() }).catch(() => {});
         throw new UnrecoverableError(reason);
       }
       deps.onOutcome?.('failed');
