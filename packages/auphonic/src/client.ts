@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { guardedLookup, isForbiddenAddress } from '@auphonic-bridge/runtime';
+import { guardedLookup, isForbiddenAddress, isPrivateHost } from '@auphonic-bridge/runtime';
 import got, { type Got, type NormalizedOptions, type Response } from 'got';
 import { AuphonicError, errorForStatus, networkError } from './errors.ts';
 import { headerValue } from './headers.ts';
@@ -352,13 +352,6 @@ export class AuphonicClient {
     if (answer === null) this.#basePrivate = undefined;
     return answer === true;
   }
-}
-
-/** A loopback, private or link-local address literal, or localhost. */
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return isForbiddenAddress(host);
-  return host === 'localhost' || host.endsWith('.localhost');
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';

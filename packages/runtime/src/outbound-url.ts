@@ -86,6 +86,13 @@ export class OutboundUrlError extends BridgeError {
   }
 }
 
+/** A URL's host that is a forbidden address literal (bracketed or not), or localhost. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return isForbiddenAddress(host);
+  return host === 'localhost' || host.endsWith('.localhost');
+}
+
 export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
@@ -105,8 +112,7 @@ export function checkOutboundUrl(raw: string, opts: { allowPrivate: boolean }): 
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OutboundUrlError('must be http or https');
   if (url.username || url.password) throw new OutboundUrlError('must not carry credentials');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!opts.allowPrivate && (isIP(host) ? isForbiddenAddress(host) : host === 'localhost' || host.endsWith('.localhost'))) {
+  if (!opts.allowPrivate && isPrivateHost(url.hostname)) {
     throw new OutboundUrlError('points at a loopback, private or link-local address (NOTIFY_ALLOW_PRIVATE=true allows it)');
   }
   return url;
