@@ -43,6 +43,11 @@ export interface S3Settings {
    * Absent: all of `prefix/`.
    */
   ownedRoots?: readonly string[];
+  /**
+   * Told of a multipart upload that could not be aborted (its parts stay, billed, until the sweep
+   * or a lifecycle rule removes them): an abort never fails its caller, so this is where it is said.
+   */
+  onAbortFailed?: (key: string, err: StorageError) => void;
 }
 
 /**
@@ -236,6 +241,7 @@ export class S3Driver implements StorageDriver {
     return new S3MultipartUpload(this.client, this.#pool, { bucket: this.#s.bucket, key: objectKey }, storageError, {
       spool: this.#spool,
       signal: opts.signal,
+      onAbortFailed: this.#s.onAbortFailed && ((err) => this.#s.onAbortFailed?.(objectKey, storageError(err))),
     });
   }
 }

@@ -62,16 +62,18 @@ export class S3MultipartUpload implements Upload {
   /** What a caller sees of a failure: the driver's StorageError. */
   readonly #toError: (err: unknown) => Error;
   readonly #signal: AbortSignal | undefined;
+  readonly #onAbortFailed: ((err: unknown) => void) | undefined;
 
   constructor(
     client: S3Client,
     pool: PartPool,
     target: { bucket: string; key: string },
     toError: (err: unknown) => Error,
-    opts: { spool?: SpoolBudget; signal?: AbortSignal } = {},
+    opts: { spool?: SpoolBudget; signal?: AbortSignal; onAbortFailed?: (err: unknown) => void } = {},
   ) {
     const { spool, signal } = opts;
     this.#signal = signal;
+    this.#onAbortFailed = opts.onAbortFailed;
     this.#client = client;
     this.#pool = pool;
     this.#spoolBudget = spool;
@@ -366,7 +368,7 @@ export class S3MultipartUpload implements Upload {
     if (uploadId) {
       await this.#client
         .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key, UploadId: uploadId }))
-        .catch(() => {});
+        .catch((err: unknown) => this.#onAbortFailed?.(err));
     }
   }
 }

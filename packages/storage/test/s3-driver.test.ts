@@ -125,6 +125,25 @@ describe('S3Driver', () => {
     assert.equal(await driver.stat('account/u/aborted.mp3'), null);
   });
 
+  it('says which multipart upload it could not abort, never failing the abort itself', async () => {
+    const told: Array<[string, string, string]> = [];
+    const driver = new S3Driver(
+      { ...settings, onAbortFailed: (key, err) => told.push([key, err.code, err.message]) },
+      { credentials: s3.credentials },
+    );
+    driver.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'AbortMultipartUploadCommand') return next(args);
+        throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      },
+      { step: 'initialize', name: 'abort-fails' },
+    );
+    const upload = await driver.createUpload('account/u/unabortable.wav');
+    await upload.write(randomBytes(12 * 1024 * 1024));
+    await upload.abort();
+    assert.deepEqual(told, [[`${settings.prefix}/account/u/unabortable.wav`, 'ERR_STORAGE_UNAVAILABLE', 'S3 InternalError (HTTP 500)']]);
+  });
+
   it('aborts its multipart upload when an upload is interrupted, leaving no object', async () => {
     const driver = new S3Driver(settings, { credentials: s3.credentials });
     const sent = spy(driver);

@@ -59,7 +59,19 @@ export async function fromConfig(config: WorkerConfig, logger: Logger, overrides
     redis,
     storage:
       overrides.storage ??
-      (await createStorage(config.storage.kind === 's3' ? { ...config.storage, ownedRoots: LAYOUT_ROOTS } : config.storage)),
+      (await createStorage(
+        config.storage.kind === 's3'
+          ? {
+              ...config.storage,
+              ownedRoots: LAYOUT_ROOTS,
+              onAbortFailed: (key, err) =>
+                logger.warn(
+                  { key, code: err.code },
+                  `could not abort a multipart upload (${err.message}): the sweep or a lifecycle rule removes it`,
+                ),
+            }
+          : config.storage,
+      )),
     registry,
     metrics,
     connections,
