@@ -83,6 +83,9 @@ type ClientDeps = IngestDeps & OutputDeps;
 /** Output failures that wait on Auphonic, or on settings, not on a transfer: not rendered; storage behind a private address. */
 const WAITING_CODES = new Set([NOT_RENDERED, 'ERR_DOWNLOAD_FOREIGN_HOST']);
 
+/** The wait for what Auphonic may still bring has lasted NOT_FINISHED_PATIENCE_MS since the first look. */
+const waitedLongEnough = (ctx: IngestContext) => (ctx.waitingForMs ?? 0) >= NOT_FINISHED_PATIENCE_MS;
+
 async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: IngestContext): Promise<ProductionJobResult> {
   const { uuid, owner } = data;
   const prefix = productionPrefix(owner, uuid);
@@ -134,7 +137,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
     // Every finished production has at least one output (an MP3): these details are not the whole story yet.
     // Recorded at once (the operator sees why), looked at again as a not-rendered output is, then an error for good.
     const error = { code: 'ERR_NO_OUTPUTS', message: 'Auphonic says the production is done but lists no output files' };
-    const final = ctx.lastChance || (ctx.waitingForMs ?? 0) >= NOT_FINISHED_PATIENCE_MS;
+    const final = ctx.lastChance || waitedLongEnough(ctx);
     await write([], final, error);
     if (!final) throw new IngestError('ERR_NO_OUTPUTS', error.message, { retryable: true, waiting: true });
     ctx.log.warn(error.message);
@@ -187,7 +190,7 @@ async function ingestWith(deps: ClientDeps, data: ProductionJobData, ctx: Ingest
   // stored within minutes, not days. They stay failed in the record, so the production's next webhook (or a replay)
   // looks for them again.
   const waiting = failed.length > 0 && failed.every((o) => WAITING_CODES.has(o.code ?? ''));
-  const final = failed.length === 0 || ctx.lastChance || (waiting && (ctx.waitingForMs ?? 0) >= NOT_FINISHED_PATIENCE_MS);
+  const final = failed.length === 0 || ctx.lastChance || (waiting && waitedLongEnough(ctx));
   const record = await write(outputs, final);
   const stored = record.bridge.files;
   const bytes = stored.reduce((sum, f) => sum + f.size, 0);
